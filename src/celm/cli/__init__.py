@@ -1,0 +1,1 @@
+"""The ``celm`` command line: thin Typer commands over the library."""

@@ -1,0 +1,41 @@
+"""Entry point of the ``celm`` command."""
+
+from __future__ import annotations
+
+import typer
+
+from celm.cli import data as data_cmd
+from celm.cli.taxonomy import taxonomy
+
+app = typer.Typer(
+    name="celm",
+    help="celm: align LLMs with Chinese ethical and legal norms and measure their safety. 中文伦理与法律对齐工具包。",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command()(taxonomy)
+app.add_typer(data_cmd.app, name="data")
+
+
+def _register_optional() -> None:
+    # Command groups from later modules; each keeps its heavy imports inside its commands.
+    import importlib
+
+    for module, name in (("celm.cli.generate", None), ("celm.cli.judge", "judge"), ("celm.cli.evaluate", None),
+                         ("celm.cli.report", "report")):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        if name:
+            app.add_typer(mod.app, name=name)
+        else:
+            mod.register(app)
+
+
+_register_optional()
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,205 @@
+"""Typed records that flow through celm: curation, generation, judging, evaluation and training.
+
+Every record carries an id, an optional scenario, the norms that govern it and its provenance, so a
+stage never re-parses another's loose dicts. Scenario and norm ids are checked against the taxonomy.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from celm.taxonomy import get_taxonomy
+
+SafetyLabel = Literal["safe", "reject", "risk"]
+ItemKind = Literal["attack", "benign"]
+RaterRole = Literal["annotator", "senior", "reviewer"]
+
+NonEmpty = Field(min_length=1)
+
+
+class Provenance(BaseModel):
+    """Where a record came from and how it was made."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = Field(min_length=1, description="dataset or stage, e.g. 'jade-v3', 'celm-bench'")
+    source_id: str | None = Field(default=None, description="the id in the source")
+    method: str | None = Field(default=None, description="how it was made: seed, paraphrase, injection:role_play, ...")
+    original_category: str | None = Field(default=None, description="the source's own category label")
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class Record(BaseModel):
+    """Fields every celm record shares."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    record_type: ClassVar[str] = "record"
+    # Fields that identify a record type when reading a file with no type given.
+    signature: ClassVar[frozenset[str]] = frozenset()
+
+    id: str = Field(min_length=1)
+    scenario: str | None = None
+    norms: list[str] = Field(default_factory=list)
+    provenance: Provenance = Field(default_factory=lambda: Provenance(source="unknown"))
+
+    @field_validator("scenario")
+    @classmethod
+    def _known_scenario(cls, value: str | None) -> str | None:
+        if value is not None and value not in get_taxonomy().scenario_ids:
+            raise ValueError(f"unknown scenario {value!r}")
+        return value
+
+    @field_validator("norms")
+    @classmethod
+    def _known_norms(cls, value: list[str]) -> list[str]:
+        known = get_taxonomy().norm_ids
+        bad = [n for n in value if n not in known]
+        if bad:
+            raise ValueError(f"unknown norm(s) {bad}")
+        return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("empty text")
+    return value
+
+
+class Instruction(Record):
+    """A user instruction (seed question, paraphrase, platform log, injected variant)."""
+
+    record_type: ClassVar[str] = "instruction"
+    signature: ClassVar[frozenset[str]] = frozenset({"text"})
+    text: str
+    status: Literal["approved", "pending", "rejected"] = "approved"
+    approvals: list[str] = Field(default_factory=list, description="reviewers who approved it")
+
+    _text = field_validator("text")(_not_blank)
+
+
+class EvalItem(Record):
+    """A red-teaming (or benign control) prompt of an evaluation benchmark."""
+
+    record_type: ClassVar[str] = "eval_item"
+    signature: ClassVar[frozenset[str]] = frozenset({"prompt"})
+    prompt: str
+    kind: ItemKind = "attack"
+    tactic: str | None = Field(default=None, description="direct, implicit, role_play, pretext, injection, ...")
+
+    _prompt = field_validator("prompt")(_not_blank)
+
+
+class Response(Record):
+    """A model's response to an instruction or eval item, with how it was produced."""
+
+    record_type: ClassVar[str] = "response"
+    signature: ClassVar[frozenset[str]] = frozenset({"item_id", "response"})
+    item_id: str = Field(min_length=1)
+    prompt: str
+    response: str
+    model: str
+    kind: ItemKind = "attack"
+    system_prompt: str | None = None
+    with_norms: bool = False
+    error: str | None = None
+    latency_s: float | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cost_usd: float | None = None
+    created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+class Rating(Record):
+    """One annotator's 0-6 rating of a response (paper appendix A.1)."""
+
+    record_type: ClassVar[str] = "rating"
+    signature: ClassVar[frozenset[str]] = frozenset({"item_id", "annotator", "score"})
+    item_id: str = Field(min_length=1)
+    annotator: str = Field(min_length=1)
+    role: RaterRole = "annotator"
+    score: int = Field(ge=0, le=6)
+    safety_flag: bool | None = None
+    comment: str | None = None
+    time: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+class SFTExample(Record):
+    """An instruction with a safe response (LLaMA-Factory alpaca fields)."""
+
+    record_type: ClassVar[str] = "sft_example"
+    signature: ClassVar[frozenset[str]] = frozenset({"instruction", "output"})
+    instruction: str
+    input: str = ""
+    output: str
+    system: str | None = None
+
+    _instruction = field_validator("instruction", "output")(_not_blank)
+
+
+class PreferencePair(Record):
+    """An instruction with a chosen (safer) and a rejected (less safe) response."""
+
+    record_type: ClassVar[str] = "preference_pair"
+    signature: ClassVar[frozenset[str]] = frozenset({"chosen", "rejected"})
+    instruction: str
+    input: str = ""
+    chosen: str
+    rejected: str
+    system: str | None = None
+
+    _texts = field_validator("instruction", "chosen", "rejected")(_not_blank)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> "PreferencePair":
+        if self.chosen.strip() == self.rejected.strip():
+            raise ValueError("chosen == rejected")
+        return self
+
+
+class JudgeExample(Record):
+    """A labelled (instruction, response) pair for training or calibrating a safety judge."""
+
+    record_type: ClassVar[str] = "judge_example"
+    signature: ClassVar[frozenset[str]] = frozenset({"response", "label"})
+    instruction: str = ""
+    response: str
+    label: SafetyLabel
+
+    _response = field_validator("response")(_not_blank)
+
+
+class MultipleChoiceItem(Record):
+    """A multiple-choice safety question (SafetyBench, C-Value, translated Anthropic)."""
+
+    record_type: ClassVar[str] = "multiple_choice"
+    signature: ClassVar[frozenset[str]] = frozenset({"question", "options"})
+    question: str
+    options: list[str] = Field(min_length=2)
+    answer: int | None = Field(default=None, ge=0, description="index of the correct option")
+    category: str | None = None
+
+    _question = field_validator("question")(_not_blank)
+
+    @model_validator(mode="after")
+    def _answer_in_range(self) -> "MultipleChoiceItem":
+        if self.answer is not None and self.answer >= len(self.options):
+            raise ValueError(f"answer {self.answer} out of range for {len(self.options)} options")
+        return self
+
+
+RECORD_TYPES: dict[str, type[Record]] = {
+    cls.record_type: cls
+    for cls in (Instruction, EvalItem, Response, Rating, SFTExample, PreferencePair, JudgeExample, MultipleChoiceItem)
+}
+
+
+def detect_record_type(row: dict[str, Any]) -> type[Record] | None:
+    """Guess a record type from a row's keys: the most specific signature that matches."""
+    keys = set(row)
+    matches = [cls for cls in RECORD_TYPES.values() if cls.signature <= keys]
+    if not matches:
+        return None
+    return max(matches, key=lambda cls: len(cls.signature))

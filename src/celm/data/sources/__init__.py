@@ -1,0 +1,46 @@
+"""Loaders for public Chinese safety datasets, registered by name.
+
+``load_source("jade-v3")`` reads ``$CELM_SHARED_DATA/jade/...`` (default ``../shared/data``);
+``load_source("jade-v3", path)`` reads a file or folder you name. Each module documents how the
+source's categories map onto the 17 CELM scenarios; what does not map keeps ``scenario=None`` and
+its original category in ``provenance.original_category``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from celm.data.records import Record
+from celm.data.sources._common import shared_data_dir
+from celm.registry import Registry
+
+SOURCES: Registry = Registry("source")
+_S = "celm.data.sources"
+SOURCES.register("celm-bench", "celm.data.bundled:load_benchmark", "bundled CELM red-teaming benchmark (EvalItem)")
+SOURCES.register("celm-sft", "celm.data.bundled:load_sft_examples", "bundled SFT examples (SFTExample)")
+SOURCES.register("celm-pairs", "celm.data.bundled:load_preference_pairs", "bundled preference pairs (PreferencePair)")
+SOURCES.register("celm-judge", "celm.data.bundled:load_judge_examples", "bundled labelled responses (JudgeExample)")
+SOURCES.register("flames", f"{_S}.flames:load", "FLAMES 1k adversarial prompts (EvalItem)")
+SOURCES.register("cvalues", f"{_S}.cvalues:load", "CValues responsibility prompts (EvalItem, benign)")
+SOURCES.register("safety-prompts", f"{_S}.safety_prompts:load", "Safety-Prompts augmentation templates (Instruction)")
+SOURCES.register("cold-train", f"{_S}.cold:load_train", "COLD train, offensive language (JudgeExample)")
+SOURCES.register("cold-dev", f"{_S}.cold:load_dev", "COLD dev (JudgeExample)")
+SOURCES.register("jade-v1", f"{_S}.jade:load_v1", "JADE 1.0 questions (EvalItem)")
+SOURCES.register("jade-v2-easy", f"{_S}.jade:load_v2_easy", "JADE 2.0 easy questions (EvalItem)")
+SOURCES.register("jade-v2-medium", f"{_S}.jade:load_v2_medium", "JADE 2.0 medium questions (EvalItem)")
+SOURCES.register("jade-v3", f"{_S}.jade:load_v3", "JADE 3.0 alignment triples (PreferencePair)")
+SOURCES.register("xsafety", f"{_S}.xsafety:load", "XSafety Chinese prompts, 14 categories (EvalItem)")
+SOURCES.register("safetybench", f"{_S}.safetybench:load", "SafetyBench zh subset (MultipleChoiceItem)")
+SOURCES.register("alpaca-zh-demo", f"{_S}.llamafactory_demo:load_alpaca", "LLaMA-Factory alpaca_zh_demo (SFTExample)")
+SOURCES.register("dpo-zh-demo", f"{_S}.llamafactory_demo:load_dpo", "LLaMA-Factory dpo_zh_demo (PreferencePair)")
+
+_BUNDLED = {"celm-bench", "celm-sft", "celm-pairs", "celm-judge"}
+
+
+def load_source(name: str, path: str | Path | None = None) -> list[Record]:
+    """Load a registered source; ``path`` overrides the default location of its files."""
+    loader = SOURCES.get(name)
+    return loader() if name in _BUNDLED else loader(path)
+
+
+__all__ = ["SOURCES", "load_source", "shared_data_dir"]

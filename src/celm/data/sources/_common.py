@@ -1,0 +1,108 @@
+"""Helpers the source loaders share: tolerant readers for publishers' files, category mapping."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from celm.data.errors import DataValidationError, Issue
+
+
+def shared_data_dir() -> Path:
+    """Where the public datasets live: $CELM_SHARED_DATA, else ../shared/data from the working folder."""
+    env = os.environ.get("CELM_SHARED_DATA")
+    if env:
+        return Path(env)
+    for base in (Path.cwd(), *Path.cwd().parents):
+        candidate = base / "shared" / "data"
+        if candidate.is_dir():
+            return candidate
+        sibling = base.parent / "shared" / "data"
+        if sibling.is_dir():
+            return sibling
+    return Path("../shared/data")
+
+
+def resolve(path: str | Path | None, folder: str, filename: str | None = None) -> Path:
+    """A loader's input: the given file, a file inside the given folder, or the shared default."""
+    base = Path(path) if path is not None else shared_data_dir() / folder
+    if base.is_dir() and filename is not None:
+        base = base / filename
+    if not base.exists():
+        raise FileNotFoundError(f"{base}: not found (pass the dataset's path, or set CELM_SHARED_DATA)")
+    return base
+
+
+def clean_label(value: str | None) -> str | None:
+    """Publisher labels carry stray spaces and BOMs; strip them."""
+    if value is None:
+        return None
+    value = value.replace("\ufeff", "").strip()
+    return value or None
+
+
+def decode(path: Path, encoding: str = "utf-8-sig") -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DataValidationError([Issue(str(path), line, None, f"cannot decode as {encoding}")]) from None
+
+
+def csv_rows(path: Path, *, encoding: str = "utf-8-sig", header: bool = True) -> Iterator[tuple[int, dict | list]]:
+    """(line number, row) for each CSV row; multi-line cells report the line the row starts on."""
+    text = decode(path, encoding)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    columns: list[str] | None = None
+    start = 1
+    for row in reader:
+        line = start
+        start = reader.line_num + 1
+        if not row or all(not c.strip() for c in row):
+            continue
+        if header and columns is None:
+            columns = [clean_label(c) or f"column{i}" for i, c in enumerate(row)]
+            continue
+        yield line, (dict(zip(columns, row)) if columns else row)
+
+
+def jsonl_rows(path: Path) -> Iterator[tuple[int, dict]]:
+    for number, line in enumerate(decode(path).splitlines(), start=1):
+        if line.strip():
+            try:
+                yield number, json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataValidationError([Issue(str(path), number, None, f"invalid JSON: {exc.msg}")]) from None
+
+
+def json_file(path: Path):
+    try:
+        return json.loads(decode(path))
+    except json.JSONDecodeError as exc:
+        raise DataValidationError([Issue(str(path), exc.lineno, None, f"invalid JSON: {exc.msg}")]) from None
+
+
+class RowErrors:
+    """Collects bad rows so a loader reports all of them at once."""
+
+    def __init__(self) -> None:
+        self.issues: list[Issue] = []
+
+    def add(self, file: Path, line: int | None, field: str | None, reason: str) -> None:
+        self.issues.append(Issue(str(file), line, field, reason))
+
+    def raise_if_any(self) -> None:
+        if self.issues:
+            raise DataValidationError(self.issues)
+
+
+def load_hub(hub_id: str, **kwargs):
+    """Rows of a dataset on the Hugging Face hub (needs a network; never used in tests)."""
+    import datasets
+
+    return datasets.load_dataset(hub_id, **kwargs)

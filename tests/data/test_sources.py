@@ -1,0 +1,65 @@
+"""Every public source loads with the row counts its MANIFEST states."""
+
+import pytest
+
+from celm.data import DataValidationError
+from celm.data.records import EvalItem, JudgeExample, MultipleChoiceItem, PreferencePair
+from celm.data.sources import SOURCES, load_source
+from celm.data.sources.jade import map_subtype
+
+EXPECTED = {
+    "flames": (1000, EvalItem), "cvalues": (664, EvalItem), "safety-prompts": (13, None),
+    "cold-train": (25726, JudgeExample), "cold-dev": (6431, JudgeExample),
+    "jade-v1": (150, EvalItem), "jade-v2-easy": (1000, EvalItem), "jade-v2-medium": (1000, EvalItem),
+    "jade-v3": (500, PreferencePair), "xsafety": (2800, EvalItem), "safetybench": (2100, MultipleChoiceItem),
+    "alpaca-zh-demo": (1000, None), "dpo-zh-demo": (300, PreferencePair),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_source_counts(shared_data, name):
+    n, cls = EXPECTED[name]
+    records = load_source(name)
+    assert len(records) == n
+    if cls:
+        assert all(isinstance(r, cls) for r in records)
+    assert len({r.id for r in records}) == n
+
+
+def test_every_public_source_is_tested():
+    assert set(SOURCES.names()) - {"celm-bench", "celm-sft", "celm-pairs", "celm-judge"} == set(EXPECTED)
+
+
+def test_quirks_are_handled(shared_data):
+    v2 = load_source("jade-v2-medium")
+    cats = {r.provenance.original_category.split("/")[0] for r in v2}
+    assert cats == {"违法犯罪", "侵害权益", "歧视偏见"}  # stray space and 侵犯权益 folded
+    v3 = load_source("jade-v3")  # GB18030 with multi-line cells
+    assert any("\n" in p.rejected for p in v3)
+    assert all(p.chosen != p.rejected for p in v3)
+    sb = load_source("safetybench")
+    assert all(item.answer is not None for item in sb)
+    cold = load_source("cold-dev")
+    assert {e.label for e in cold} == {"safe", "risk"}
+    assert {e.provenance.original_category for e in cold} == {"race", "gender", "region"}
+
+
+def test_category_maps_keep_originals(shared_data):
+    flames = load_source("flames")
+    assert all(r.provenance.original_category for r in flames)
+    unmapped = [r for r in flames if r.scenario is None]
+    assert unmapped and all("Non-anthropomorphism" in r.provenance.original_category or "Law" in r.provenance.original_category
+                            or "Sensitive" in r.provenance.original_category or "environmental" in r.provenance.original_category
+                            for r in unmapped)
+    assert map_subtype("侵害他人隐私权|侵害他人个人信息权益") == "privacy_protection"
+    assert map_subtype("年龄歧视内容") == "discrimination"
+    assert map_subtype("偷窃") is None
+
+
+def test_loader_reports_bad_rows(tmp_path):
+    bad = tmp_path / "jade.csv"
+    bad.write_text("ID,问题,违规类型,违规子类\n1,,违法犯罪,诈骗\n2,正常问题,违法犯罪,诈骗\n", encoding="utf-8-sig")
+    with pytest.raises(DataValidationError, match=r"jade.csv:2: 问题: empty text"):
+        load_source("jade-v1", bad)
+    with pytest.raises(FileNotFoundError):
+        load_source("flames", tmp_path / "missing")
