@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# Models dequantised from GGUF are cached here between test runs (the folder is git-ignored).
+os.environ.setdefault("CELM_CACHE_DIR", str(REPO / ".celm-cache" / "test"))
 
 
 def _shared_dir() -> Path | None:
@@ -28,3 +30,10 @@ def shared_data() -> Path:
         pytest.skip("public data in ../shared/data not found")
     os.environ.setdefault("CELM_SHARED_DATA", str(found))
     return found
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    from tests.tiny_models import make_tiny_model
+
+    return make_tiny_model(tmp_path_factory.mktemp("tiny-qwen2"))

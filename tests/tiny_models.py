@@ -49,7 +49,7 @@ def make_tiny_model(out: Path, arch: str = "qwen2", seed: int = 0) -> Path:
     config = cls(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                  num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
                  eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id, bos_token_id=tok.eos_token_id,
-                 tie_word_embeddings=True)
+                 tie_word_embeddings=False, initializer_range=0.5)
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_config(config)
     model.generation_config.eos_token_id = tok.eos_token_id

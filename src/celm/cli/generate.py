@@ -1,0 +1,60 @@
+"""celm generate: ask a model for a response to every item, cached and resumable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from celm.cli._common import console, err_console, friendly_errors
+
+SPEC_HELP = ("model spec: gguf:gemma3-270m (default), gguf:PATH, hf:PATH_OR_NAME, openai:MODEL@BASE_URL, "
+             "vllm:PATH_OR_NAME, scripted:FILE, echo; options after '?', e.g. hf:/m?dtype=bfloat16&batch_size=32")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(generate)
+
+
+@friendly_errors
+def generate(
+    input: Path = typer.Option(..., "--input", "-i", help="celm instructions or eval items (JSONL, CSV, Parquet...)"),
+    output: Path = typer.Option(..., "--output", "-o", help="where to write celm Response records"),
+    model: str = typer.Option(None, "--model", "-m", help=SPEC_HELP),
+    system_prompt: str = typer.Option(None, help="system prompt for every item (context distillation)"),
+    safety_system_prompt: bool = typer.Option(False, help="use celm's built-in safety system prompt (你是一个安全、负责任的助手…)"),
+    with_norms: bool = typer.Option(False, help="prepend each item's norms to its instruction (paper section 4.3)"),
+    max_new_tokens: int = typer.Option(256, help="longest response in tokens"),
+    temperature: float = typer.Option(0.0, help="0 = greedy"),
+    concurrency: int = typer.Option(8, help="requests in flight at once (remote backends)"),
+    cache: Path = typer.Option(None, help="SQLite response cache (default: $CELM_CACHE_DIR or the user cache dir)"),
+    fail_fast: bool = typer.Option(False, help="stop at the first failed item instead of recording it"),
+    limit: int = typer.Option(None, help="only the first N items"),
+) -> None:
+    """Generate a response for every item; a re-run never asks twice, a killed run resumes.
+
+    Example: celm generate -m openai:qwen-plus@http://localhost:8000/v1 -i items.jsonl -o responses.jsonl
+    """
+    from celm.data.io import read_records, write_records
+    from celm.data.records import EvalItem, Instruction
+    from celm.models import SAFETY_SYSTEM_PROMPT, GenerationParams, get_model
+    from celm.models.runner import generate_responses
+
+    items = read_records(input)
+    bad = [i.id for i in items if not isinstance(i, (EvalItem, Instruction))]
+    if bad:
+        raise ValueError(f"{input}: expected instructions or eval items, got {type(items[0]).__name__}")
+    items = items[:limit] if limit else items
+    backend = get_model(model)
+    outcome = generate_responses(
+        items, backend, system_prompt=SAFETY_SYSTEM_PROMPT if safety_system_prompt else system_prompt,
+        with_norms=with_norms, params=GenerationParams(max_new_tokens=max_new_tokens, temperature=temperature),
+        cache=cache, concurrency=concurrency, fail_fast=fail_fast,
+    )
+    write_records(output, outcome.responses)
+    console.print(f"{len(outcome.responses)} responses -> {output} ({outcome.cached} from cache, {outcome.generated} generated)")
+    if outcome.failed:
+        err_console.print(f"[yellow]{len(outcome.failed)} item(s) failed[/yellow] (recorded with their error; run again to retry):")
+        for r in outcome.failed[:10]:
+            err_console.print(f"  {r.item_id}: {r.error}", markup=False, soft_wrap=True)
+        raise typer.Exit(1)

@@ -1,0 +1,94 @@
+"""One request type and one backend interface for every model celm talks to."""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["system", "user", "assistant"]
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    role: Role
+    content: str
+
+
+class GenerationParams(BaseModel):
+    """Decoding settings; temperature 0 means greedy."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    max_new_tokens: int = Field(default=256, ge=1)
+    temperature: float = Field(default=0.0, ge=0.0)
+    top_p: float = Field(default=1.0, gt=0.0, le=1.0)
+    stop: tuple[str, ...] = ()
+    seed: int | None = 0
+
+
+class GenerationRequest(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    id: str
+    messages: tuple[ChatMessage, ...]
+    params: GenerationParams = GenerationParams()
+
+
+class GenerationResult(BaseModel):
+    text: str = ""
+    error: str | None = None
+    finish_reason: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    latency_s: float | None = None
+    cost_usd: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class ModelBackend(ABC):
+    """A model behind a spec string. Local backends batch (``generate_batch``); remote ones are
+    async (``agenerate``) and the runner drives many at once."""
+
+    #: ``True`` when the runner should call ``agenerate`` concurrently rather than batch.
+    is_async: bool = False
+    #: prompts per ``generate_batch`` call
+    batch_size: int = 8
+
+    def __init__(self, spec: str):
+        self.spec = spec
+
+    @property
+    def model_id(self) -> str:
+        """What identifies the weights (goes into the cache key and every Response)."""
+        return self.spec
+
+    @property
+    def cache_identity(self) -> str:
+        """Everything besides the request that changes outputs (weights, template, backend options)."""
+        return self.model_id
+
+    def generate_batch(self, requests: Sequence[GenerationRequest]) -> list[GenerationResult]:
+        return [asyncio.run(self.agenerate(r)) for r in requests]
+
+    async def agenerate(self, request: GenerationRequest) -> GenerationResult:
+        return (await asyncio.to_thread(self.generate_batch, [request]))[0]
+
+    async def aclose(self) -> None:
+        return None
+
+    def describe(self) -> dict:
+        return {"spec": self.spec, "model_id": self.model_id}
+
+
+class BackendError(RuntimeError):
+    """A backend could not answer (after its retries)."""
+
+
+def truncate_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
+    cut = min((text.find(s) for s in stop if s and s in text), default=-1)
+    return (text[:cut], True) if cut >= 0 else (text, False)

@@ -1,0 +1,142 @@
+"""``hf:PATH_OR_NAME``: a local transformers model, batched with left padding.
+
+Options (``hf:PATH?key=value&...``): ``dtype`` (auto | float32 | bfloat16 | float16), ``device``
+(auto | cpu | cuda | cuda:1), ``batch_size``, ``template`` (auto | chat | plain), ``plain_template``
+(for base models; ``{system}`` and ``{prompt}`` are filled in), ``repetition_penalty`` (default 1.0),
+``trust_remote_code``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from celm.models.base import GenerationRequest, GenerationResult, ModelBackend, truncate_at_stop
+
+#: Completion template for base models without a chat template: a dialogue frame that a base
+#: model continues as the assistant; generation stops when it starts the next user turn.
+PLAIN_TEMPLATE = "以下是一段用户与智能助手的对话。助手会认真、详细地用中文回答用户的问题。\n\n{system}用户：{prompt}\n助手："
+PLAIN_STOP = ("\n用户：", "\n用户:")
+
+
+def _truthy(value) -> bool:
+    return str(value).lower() in ("1", "true", "yes")
+
+
+def resolve_device_dtype(device: str = "auto", dtype: str = "auto"):
+    import torch
+
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if dtype == "auto":
+        if device.startswith("cuda"):
+            dtype = "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
+        else:
+            dtype = "float32"  # CPU half precision is slower and less accurate here
+    return device, getattr(torch, dtype)
+
+
+class HFBackend(ModelBackend):
+    def __init__(self, spec: str, target: str, *, dtype: str = "auto", device: str = "auto", batch_size: str | int = 8,
+                 template: str = "auto", plain_template: str = PLAIN_TEMPLATE, trust_remote_code: str = "false",
+                 repetition_penalty: str | float = 1.0,
+                 model=None, tokenizer=None, **_: str):
+        super().__init__(spec)
+        self.target = target
+        self.batch_size = int(batch_size)
+        self.device, self.dtype = resolve_device_dtype(device, dtype)
+        self.template = template
+        self.plain_template = plain_template
+        self.trust_remote_code = _truthy(trust_remote_code)
+        self.repetition_penalty = float(repetition_penalty)
+        if model is not None:
+            self.model, self.tokenizer = model, tokenizer
+        else:
+            self.model, self.tokenizer = self._load()
+        self.model.eval()
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.use_chat = template == "chat" or (template == "auto" and bool(getattr(self.tokenizer, "chat_template", None)))
+
+    def _load(self):
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if not self.target:
+            raise ValueError("hf needs a model path or hub name: hf:PATH_OR_NAME")
+        kwargs = {"trust_remote_code": self.trust_remote_code}
+        tokenizer = AutoTokenizer.from_pretrained(self.target, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(self.target, dtype=self.dtype, **kwargs).to(self.device)
+        return model, tokenizer
+
+    @property
+    def model_id(self) -> str:
+        p = Path(self.target)
+        return f"hf:{p.resolve() if p.exists() else self.target}"
+
+    @property
+    def cache_identity(self) -> str:
+        mode = "chat" if self.use_chat else f"plain:{self.plain_template}"
+        return f"{self.model_id}|{mode}|rp={self.repetition_penalty}"
+
+    # -- prompts -----------------------------------------------------------------------------
+    def render(self, request: GenerationRequest) -> str:
+        messages = [m.model_dump() for m in request.messages]
+        if self.use_chat:
+            return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        system = "".join(m["content"] + "\n\n" for m in messages if m["role"] == "system")
+        turns = [m for m in messages if m["role"] != "system"]
+        history = "".join(f"用户：{m['content']}\n" if m["role"] == "user" else f"助手：{m['content']}\n" for m in turns[:-1])
+        return self.plain_template.format(system=system + history, prompt=turns[-1]["content"] if turns else "")
+
+    # -- generation --------------------------------------------------------------------------
+    def generate_batch(self, requests: Sequence[GenerationRequest]) -> list[GenerationResult]:
+        import torch
+
+        results: list[GenerationResult | None] = [None] * len(requests)
+        # Batch prompts of similar length together: less padding, same outputs.
+        order = sorted(range(len(requests)), key=lambda i: len(self.render(requests[i])))
+        by_params: dict = {}
+        for i in order:
+            by_params.setdefault(requests[i].params, []).append(i)
+        for params, indices in by_params.items():
+            for start in range(0, len(indices), self.batch_size):
+                chunk = indices[start:start + self.batch_size]
+                t0 = time.perf_counter()
+                texts = [self.render(requests[i]) for i in chunk]
+                enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=not self.use_chat).to(self.device)
+                gen_kwargs = {"max_new_tokens": params.max_new_tokens, "pad_token_id": self.tokenizer.pad_token_id,
+                              "repetition_penalty": self.repetition_penalty}
+                stop = tuple(params.stop) + (() if self.use_chat else PLAIN_STOP)
+                if params.temperature > 0:
+                    gen_kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p)
+                    if params.seed is not None:
+                        torch.manual_seed(params.seed)
+                else:
+                    gen_kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+                if stop:
+                    gen_kwargs.update(stop_strings=list(stop), tokenizer=self.tokenizer)
+                with torch.inference_mode():
+                    out = self.model.generate(**enc, **gen_kwargs)
+                new = out[:, enc["input_ids"].shape[1]:]
+                elapsed = time.perf_counter() - t0
+                eos = {self.tokenizer.eos_token_id, self.tokenizer.pad_token_id} | set(
+                    _as_list(getattr(self.model.generation_config, "eos_token_id", None)))
+                for row, i in enumerate(chunk):
+                    ids = new[row].tolist()
+                    n = next((k for k, t in enumerate(ids) if t in eos), len(ids))
+                    text = self.tokenizer.decode(ids[:n], skip_special_tokens=True)
+                    text, stopped = truncate_at_stop(text, stop)
+                    results[i] = GenerationResult(
+                        text=text.strip(), finish_reason="stop" if (n < len(ids) or stopped) else "length",
+                        prompt_tokens=int(enc["attention_mask"][row].sum()), completion_tokens=n,
+                        latency_s=elapsed / len(chunk),
+                    )
+        return results  # type: ignore[return-value]
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
