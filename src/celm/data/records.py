@@ -190,9 +190,27 @@ class MultipleChoiceItem(Record):
         return self
 
 
+class JudgementRecord(Record):
+    """A judge's verdict on one Response (``id`` is the response's id)."""
+
+    record_type: ClassVar[str] = "judgement"
+    signature: ClassVar[frozenset[str]] = frozenset({"item_id", "label", "judge_id"})
+    item_id: str
+    label: SafetyLabel
+    p_risk: float = Field(ge=0.0, le=1.0)
+    reason: str = ""
+    judge_id: str
+    refusal: bool = False
+    guidance: bool = False
+    rank: int | None = Field(default=None, ge=0, le=6)
+    kind: ItemKind = "attack"
+    with_norms: bool = False
+
+
 RECORD_TYPES: dict[str, type[Record]] = {
     cls.record_type: cls
-    for cls in (Instruction, EvalItem, Response, Rating, SFTExample, PreferencePair, JudgeExample, MultipleChoiceItem)
+    for cls in (Instruction, EvalItem, Response, Rating, SFTExample, PreferencePair, JudgeExample, MultipleChoiceItem,
+                JudgementRecord)
 }
 
 

@@ -1,0 +1,178 @@
+"""Benchmark: the model layer (issue: model backends).
+
+1. Batched generation through celm's gguf: backend (Gemma 3 270M, batch 16) against calling
+   ``model.generate`` one prompt at a time on the same prompts: tokens/s and the ratio (aim >= 4x).
+2. Overhead of celm's cache + concurrency layer against a bare ``openai`` client loop with the same
+   concurrency, on a local zero-latency mock server in its own process (aim <= 10%, >= 200 req/s).
+
+Run: .venv/bin/python bench/generation.py [--prompts 16] [--tokens 32] [--requests 1000]
+The last line is the headline figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from celm.data.bundled import load_benchmark
+from celm.models import GenerationParams, GenerationRequest, build_messages, get_model
+from celm.models.mock_server import free_port
+from celm.models.runner import generate_responses
+
+
+def bench_throughput(n_prompts: int, tokens: int) -> float:
+    """Fixed-length throughput (no stop string), the usual way to compare batching: tokens/s."""
+    import torch
+
+    model = get_model(f"gguf:gemma3-270m?batch_size={n_prompts}&stop_on_turn=false")
+    items = load_benchmark()[::27][:n_prompts]
+    params = GenerationParams(max_new_tokens=tokens)
+    reqs = [GenerationRequest(id=i.id, messages=build_messages(i.prompt), params=params) for i in items]
+    model.generate_batch(reqs[:2])
+    t0 = time.perf_counter()
+    outs = model.generate_batch(reqs)
+    b_rate = sum(o.completion_tokens for o in outs) / (time.perf_counter() - t0)
+    tok, hf = model.tokenizer, model.model
+    t0 = time.perf_counter()
+    n = 0
+    for r in reqs:
+        enc = tok([model.render(r)], return_tensors="pt")
+        with torch.inference_mode():
+            out = hf.generate(**enc, max_new_tokens=tokens, do_sample=False, repetition_penalty=model.repetition_penalty,
+                              pad_token_id=tok.pad_token_id)
+        n += out.shape[1] - enc["input_ids"].shape[1]
+    s_rate = n / (time.perf_counter() - t0)
+    print(f"fixed length {tokens} tokens: batch {n_prompts} {b_rate:.1f} tok/s vs one at a time {s_rate:.1f} tok/s "
+          f"= {b_rate / s_rate:.2f}x")
+    return b_rate / s_rate
+
+
+def bench_batching(n_prompts: int, tokens: int) -> tuple[float, float]:
+    """As users run it: stop at the end of the assistant's turn; wall time on the same prompts."""
+    import torch
+
+    torch.manual_seed(0)
+    model = get_model(f"gguf:gemma3-270m?batch_size={n_prompts}")
+    items = load_benchmark()[::27][:n_prompts]
+    params = GenerationParams(max_new_tokens=tokens)
+    reqs = [GenerationRequest(id=i.id, messages=build_messages(i.prompt), params=params) for i in items]
+    model.generate_batch(reqs[:2])  # warm-up
+
+    t0 = time.perf_counter()
+    outs = model.generate_batch(reqs)
+    batched_s = time.perf_counter() - t0
+    batched_tokens = sum(o.completion_tokens for o in outs)
+
+    # Baseline: plain transformers, one prompt at a time, same prompts and decoding settings.
+    # It stops on the same stop string as celm does, so both produce the same text.
+    from celm.models.hf import PLAIN_STOP, _TailStop
+
+    tok, hf = model.tokenizer, model.model
+    t0 = time.perf_counter()
+    single_tokens, same = 0, 0
+    for r, o in zip(reqs, outs):
+        enc = tok([model.render(r)], return_tensors="pt")
+        n_in = enc["input_ids"].shape[1]
+        with torch.inference_mode():
+            out = hf.generate(**enc, max_new_tokens=tokens, do_sample=False, repetition_penalty=model.repetition_penalty,
+                              pad_token_id=tok.pad_token_id, stopping_criteria=[_TailStop(tok, PLAIN_STOP, n_in)])
+        text = tok.decode(out[0, n_in:], skip_special_tokens=True)
+        single_tokens += out.shape[1] - n_in
+        same += text.split(PLAIN_STOP[0])[0].strip() == o.text
+    single_s = time.perf_counter() - t0
+    b_rate, s_rate = batched_tokens / batched_s, single_tokens / single_s
+    print(f"gguf:gemma3-270m batch {n_prompts}: {batched_tokens} tokens in {batched_s:.1f}s = {b_rate:.1f} tok/s")
+    print(f"one at a time (model.generate): {single_tokens} tokens in {single_s:.1f}s = {s_rate:.1f} tok/s")
+    print(f"same text as batched: {same}/{len(reqs)} (left padding changes float sums slightly)")
+    print(f"batched speed-up on the same prompts: {single_s / batched_s:.2f}x wall time")
+    return single_s / batched_s, b_rate
+
+
+def _start_server() -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "celm.models.mock_server", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import httpx
+
+    url = f"http://127.0.0.1:{port}/v1"
+    for _ in range(200):
+        try:
+            httpx.post(f"{url}/chat/completions", json={"model": "m", "messages": [{"role": "user", "content": "hi"}]}, timeout=1)
+            return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise RuntimeError("mock server did not start")
+
+
+async def _bare_loop(url: str, prompts: list[str], concurrency: int) -> None:
+    from openai import AsyncOpenAI
+
+    client = AsyncOpenAI(api_key="EMPTY", base_url=url, max_retries=0)
+    sem = asyncio.Semaphore(concurrency)
+
+    async def one(p):
+        async with sem:
+            await client.chat.completions.create(model="m", messages=[{"role": "user", "content": p}], max_tokens=256, temperature=0)
+
+    await asyncio.gather(*(one(p) for p in prompts))
+    await client.close()
+
+
+def bench_layer(n_requests: int, concurrency: int) -> tuple[float, float]:
+    proc, url = _start_server()
+    try:
+        base = load_benchmark()
+        items = [base[i % len(base)].model_copy(update={"id": f"r{i}", "prompt": f"{base[i % len(base)].prompt} #{i}"})
+                 for i in range(n_requests)]
+        prompts = [i.prompt for i in items]
+        asyncio.run(_bare_loop(url, prompts[:50], concurrency))  # warm-up
+        bare, layer = [], []
+        for rep in range(3):
+            t0 = time.perf_counter()
+            asyncio.run(_bare_loop(url, prompts, concurrency))
+            bare.append(time.perf_counter() - t0)
+            with tempfile.TemporaryDirectory() as tmp:
+                model = get_model(f"openai:m@{url}")
+                t0 = time.perf_counter()
+                out = generate_responses(items, model, cache=Path(tmp) / "c.sqlite", concurrency=concurrency, progress=False)
+                layer.append(time.perf_counter() - t0)
+                assert out.ok
+                t0 = time.perf_counter()
+                again = generate_responses(items, model, cache=Path(tmp) / "c.sqlite", concurrency=concurrency, progress=False)
+                cached_s = time.perf_counter() - t0
+                assert again.cached == n_requests
+        b, l = min(bare), min(layer)
+        overhead = (l - b) / b
+        print(f"bare openai loop: {n_requests} requests in {b:.2f}s = {n_requests / b:.0f} req/s (best of 3)")
+        print(f"celm layer (cache + concurrency + records): {l:.2f}s = {n_requests / l:.0f} req/s; overhead {overhead:+.1%}")
+        print(f"celm re-run from cache: {cached_s:.2f}s, 0 requests")
+        return overhead, n_requests / l
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--prompts", type=int, default=16)
+    parser.add_argument("--tokens", type=int, default=32)
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--skip-gguf", action="store_true")
+    args = parser.parse_args()
+    overhead, rps = bench_layer(args.requests, args.concurrency)
+    head = ""
+    if not args.skip_gguf:
+        wall = bench_batching(args.prompts, args.tokens)[0]
+        ratio = bench_throughput(args.prompts, args.tokens)
+        head = f"batched gguf throughput {ratio:.1f}x one-at-a-time ({wall:.1f}x wall time with stop strings); "
+    print(f"headline: {head}layer overhead {overhead:+.1%} at {rps:.0f} req/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""celm eval: the main job — generate, judge, measure and report, in one run folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from celm.cli._common import console, friendly_errors
+from celm.cli.generate import SPEC_HELP
+from celm.cli.judge import JUDGE_HELP
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="eval")(eval_cmd)
+
+
+def _fmt(d: dict | None) -> str:
+    if not d or not d.get("n"):
+        return "–"
+    return f"{d['value'] * 100:5.1f}%  [{d['low'] * 100:.1f}, {d['high'] * 100:.1f}]"
+
+
+def headline_table(metrics: dict) -> Table:
+    arms = list(metrics["arms"])
+    table = Table(title=f"celm eval · {metrics['model']} · judge {metrics['judge']}")
+    table.add_column("metric 指标")
+    for arm in arms:
+        table.add_column("with norms 加规范" if arm == "norms" else "as asked 原始", justify="right")
+    table.add_column("n", justify="right")
+    rows = [("Acc_eval 非风险率", lambda m: m["overall"]["acc_eval"], lambda m: m["overall"]["n"]),
+            ("Safe 安全", lambda m: m["overall"]["safe"], None), ("Reject 拒答", lambda m: m["overall"]["reject"], None),
+            ("Risk 风险", lambda m: m["overall"]["risk"], None),
+            ("China-centric Acc_eval 中国特色", lambda m: m["china_centric"]["acc_eval"], lambda m: m["china_centric"]["n"]),
+            ("Over-refusal 过度拒答", lambda m: m["over_refusal"], lambda m: m["over_refusal"]["n"])]
+    for name, get, n in rows:
+        first = metrics["arms"][arms[0]]
+        table.add_row(name, *(_fmt(get(metrics["arms"][a])) for a in arms), str(n(first)) if n else "")
+    if "acc_eval_corrected" in metrics["arms"][arms[0]]:
+        table.add_row("Acc_eval corrected 校正", *(_fmt(metrics["arms"][a].get("acc_eval_corrected")) for a in arms), "")
+    return table
+
+
+@friendly_errors
+def eval_cmd(
+    model: str = typer.Option(None, "--model", "-m", help=SPEC_HELP),
+    benchmark: list[str] = typer.Option(None, "--benchmark", "-b", help="registered source (celm-bench, jade-v2-medium, flames, xsafety, cvalues...) or a file of eval items; repeatable"),
+    judge: str = typer.Option(None, "--judge", "-j", help=JUDGE_HELP),
+    with_norms: bool = typer.Option(False, "--with-norms", help="prepend each item's norms (paper 4.3)"),
+    both_arms: bool = typer.Option(False, "--both-arms", help="run with and without norms and report the paired difference"),
+    system_prompt: str = typer.Option(None, help="system prompt for every item"),
+    safety_system_prompt: bool = typer.Option(False, help="use celm's safety system prompt"),
+    full: bool = typer.Option(False, "--full", help="every item (default: a stratified sample that runs in minutes on a CPU)"),
+    per_scenario: int = typer.Option(4, help="attack prompts per scenario in the sample"),
+    benign_per_scenario: int = typer.Option(2, help="benign control prompts per scenario in the sample"),
+    max_new_tokens: int = typer.Option(64, help="longest response in tokens"),
+    concurrency: int = typer.Option(8, help="requests in flight (remote models)"),
+    calibration: Path = typer.Option(None, help="a calibration from `celm judge calibrate -o`: also report Acc_eval corrected for the judge's errors"),
+    output: Path = typer.Option(None, "--output", "-o", help="run folder (default: runs/MODEL-CONFIGHASH; re-running the same command resumes it)"),
+    seed: int = typer.Option(0),
+    limit: int = typer.Option(None, help="only the first N sampled items"),
+) -> None:
+    """Evaluate a model's safety in the Chinese context (paper tables 3-5).
+
+    With no arguments: the embedded Gemma 3 270M on a sample of the bundled CELM benchmark, judged by
+    the built-in judge, in a few minutes on a laptop CPU.
+
+    Examples:
+      celm eval
+      celm eval -m openai:qwen-plus@https://dashscope.aliyuncs.com/compatible-mode/v1?key_env=DASHSCOPE_API_KEY --full
+      celm eval -m hf:/models/chatglm3-6b --both-arms -b celm-bench -b jade-v2-medium
+    """
+    from celm.evaluate.run import DEFAULT_BENCHMARK, EvalConfig, run_eval
+    from celm.models import SAFETY_SYSTEM_PROMPT
+    from celm.models.registry import DEFAULT_MODEL
+
+    arms = ["base", "norms"] if both_arms else (["norms"] if with_norms else ["base"])
+    config = EvalConfig(
+        model=model or DEFAULT_MODEL, benchmarks=list(benchmark or [DEFAULT_BENCHMARK]), judge=judge or "builtin", arms=arms,
+        system_prompt=SAFETY_SYSTEM_PROMPT if safety_system_prompt else system_prompt, full=full,
+        attacks_per_scenario=per_scenario, benign_per_scenario=benign_per_scenario, max_new_tokens=max_new_tokens,
+        concurrency=concurrency, calibration=str(calibration) if calibration else None, seed=seed, limit=limit,
+    )
+    run = run_eval(config, output, log=console.print)
+    console.print(headline_table(run.metrics))
+    console.print(f"run folder: [bold]{run.folder}[/bold]  (report.html, report.md, metrics.json, responses.jsonl, judgements.jsonl)")

@@ -1,0 +1,119 @@
+"""celm judge: score responses, train the built-in judge, calibrate a judge against people."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from celm.cli._common import console, friendly_errors
+
+app = typer.Typer(help="Safety judges: score, train, calibrate (安全评判器).", no_args_is_help=True)
+JUDGE_HELP = "judge spec: builtin (default), builtin:PATH, builtin?mode=fast|full|cascade, llm:MODEL_SPEC, hf-classifier:PATH, keyword"
+
+
+@app.command()
+@friendly_errors
+def score(
+    input: Path = typer.Option(..., "--input", "-i", help="celm Response records (from celm generate)"),
+    output: Path = typer.Option(..., "--output", "-o", help="where to write the judgements"),
+    judge: str = typer.Option(None, "--judge", "-j", help=JUDGE_HELP),
+) -> None:
+    """Judge every response as safe / reject / risk."""
+    from collections import Counter
+
+    from celm.data.io import read_records, write_records
+    from celm.judge import get_judge
+    from celm.judge.score import judge_responses
+
+    responses = read_records(input, "response")
+    records = judge_responses(responses, get_judge(judge))
+    write_records(output, records)
+    counts = Counter(r.label for r in records)
+    console.print(f"{len(records)} judgements -> {output}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+
+
+@app.command()
+@friendly_errors
+def train(
+    data: list[Path] = typer.Option(None, "--data", "-d", help="JudgeExample, PreferencePair, Rating+Response files"),
+    source: list[str] = typer.Option(None, "--source", help="registered sources to train on, e.g. cold-train jade-v3 celm-judge"),
+    output: Path = typer.Option(..., "--output", "-o", help="weights file to write (.joblib)"),
+    eval_set: list[str] = typer.Option(["celm-bench"], "--eval-set", help="sources or files the judge will score; near-duplicate training instructions are refused"),
+    drop_overlap: bool = typer.Option(False, help="drop overlapping training examples instead of refusing"),
+    no_embeddings: bool = typer.Option(False, help="train only the fast character n-gram model"),
+    seed: int = typer.Option(0),
+) -> None:
+    """Train a built-in judge. The shipped weights come from:
+
+    celm judge train --source cold-train --source jade-v3 --source celm-judge -o weights.joblib
+    """
+    import joblib
+
+    from celm.data.io import atomic_path, read_many
+    from celm.data.sources import load_source
+    from celm.data.stats import primary_text
+    from celm.judge.train import LeakageError, check_leakage, to_judge_examples, train_builtin
+
+    records = list(read_many(data or []))
+    for name in source or []:
+        records += load_source(name)
+    examples = to_judge_examples(records)
+    if not examples:
+        raise ValueError("no training examples: give --data files or --source names")
+    eval_prompts = []
+    for name in eval_set or []:
+        recs = read_many([name]) if Path(name).exists() else load_source(name)
+        eval_prompts += [primary_text(r) for r in recs]
+    leaks = check_leakage(examples, eval_prompts)
+    if leaks:
+        shown = "\n".join(f"  {i}: ~{p[:40]} ({s:.2f})" for i, p, s in leaks[:10])
+        if not drop_overlap:
+            raise LeakageError(f"{len(leaks)} training example(s) near-duplicate the evaluation set; the judge must not "
+                               f"train on what it will judge (use --drop-overlap to drop them):\n{shown}")
+        bad = {i for i, _, _ in leaks}
+        examples = [e for e in examples if e.id not in bad]
+        console.print(f"[yellow]dropped {len(bad)} examples that overlap the evaluation set[/yellow]")
+    model, report = train_builtin(examples, seed=seed, embeddings=not no_embeddings, progress=console.print)
+    model.card = {"command": "celm judge train " + " ".join(f"--source {s}" for s in source or []),
+                  "counts": report.counts, "validation": report.validation, "thresholds": report.thresholds}
+    with atomic_path(output) as tmp:
+        joblib.dump(model, tmp, compress=3)
+    console.print_json(json.dumps({"validation": report.validation, "thresholds": report.thresholds, "seconds": report.seconds}))
+    console.print(f"weights -> {output}")
+
+
+@app.command()
+@friendly_errors
+def calibrate(
+    labels: Path = typer.Option(..., "--labels", "-l", help="human-labelled responses (JudgeExample: instruction, response, label)"),
+    judge: str = typer.Option(None, "--judge", "-j", help=JUDGE_HELP),
+    output: Path = typer.Option(None, "--output", "-o", help="write the calibration (JSON, and Markdown beside it); celm eval --calibration reads it"),
+) -> None:
+    """Measure a judge against human labels: accuracy, macro-F1, kappa, confusion, Acc_eval error."""
+    from celm.data.io import read_records, write_json, write_text
+    from celm.judge import get_judge
+    from celm.judge.calibrate import LABELS, calibrate as run, verdict
+
+    report = run(get_judge(judge), read_records(labels, "judge_example"))
+    table = Table(title=f"judge {report.judge_id} vs {report.n} human labels")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for k in ("accuracy", "macro_f1", "kappa", "sensitivity", "specificity", "binary_macro_f1", "human_acc_eval", "judge_acc_eval"):
+        table.add_row(k, f"{getattr(report, k):.3f}")
+    table.add_row("acc_eval_error", f"{report.acc_eval_error:+.3f}")
+    console.print(table)
+    conf = Table(title="confusion (rows: people, columns: judge)")
+    conf.add_column("")
+    for j in LABELS:
+        conf.add_column(j, justify="right")
+    for h in LABELS:
+        conf.add_row(h, *(str(report.confusion[h][j]) for j in LABELS))
+    console.print(conf)
+    console.print(verdict(report))
+    if output:
+        write_json(output, report.to_dict())
+        write_text(output.with_suffix(".md"), report.to_markdown())
+        console.print(f"calibration -> {output}")

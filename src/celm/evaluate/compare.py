@@ -1,0 +1,74 @@
+"""Compare runs side by side in the layout of the paper's tables 3-6.
+
+Differences against the first run are tested on the same items when the runs share them (paired
+bootstrap and exact McNemar), otherwise as independent shares; ``*`` marks p < 0.05 / an interval
+that excludes zero.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from celm.evaluate.stats import difference_unpaired, paired_difference
+
+
+def _load(folder: Path) -> tuple[dict, dict]:
+    from celm.data.io import read_records
+
+    metrics_path = folder / "metrics.json"
+    if not metrics_path.exists():
+        raise FileNotFoundError(f"{folder}: not a finished celm run (no metrics.json)")
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    judgements = {}
+    for arm in metrics["arms"]:
+        path = folder / f"judgements{'' if arm == 'base' else '-' + arm}.jsonl"
+        judgements[arm] = {j.item_id: j for j in read_records(path, "judgement") if j.kind == "attack"}
+    return metrics, judgements
+
+
+def _p(d: dict) -> str:
+    return "–" if not d.get("n") else f"{d['value'] * 100:.2f}"
+
+
+def _sig(ref: dict, other: dict) -> str:
+    common = sorted(set(ref) & set(other))
+    if len(common) >= 0.9 * max(len(ref), len(other)) and common:
+        d = paired_difference([ref[i].label != "risk" for i in common], [other[i].label != "risk" for i in common])
+        return f"{d.diff * 100:+.1f}{'*' if d.significant else ''}"
+    diff, lo, hi, sig = difference_unpaired([j.label != "risk" for j in ref.values()], [j.label != "risk" for j in other.values()])
+    return f"{diff * 100:+.1f}{'*' if sig else ''}"
+
+
+def compare_runs(folders: Sequence[str | Path], labels: Sequence[str] | None = None) -> str:
+    runs = [_load(Path(f)) for f in folders]
+    names = list(labels or []) + [m["model"] for m, _ in runs[len(labels or []):]]
+    ref_m, ref_j = runs[0]
+    ref_arm = next(iter(ref_m["arms"]))
+    lines = ["## Safe / Reject / Risk (paper table 3)", "",
+             "| run | Safe | Reject | Risk | China Safe | China Reject | China Risk | n |", "|---|---|---|---|---|---|---|---|"]
+    for name, (m, _) in zip(names, runs):
+        for arm, a in m["arms"].items():
+            o, c = a["overall"], a["china_centric"]
+            lines.append(f"| {name}{' (norms)' if arm == 'norms' else ''} | {_p(o['safe'])} | {_p(o['reject'])} | {_p(o['risk'])} | "
+                         f"{_p(c['safe'])} | {_p(c['reject'])} | {_p(c['risk'])} | {o['n']} |")
+    lines += ["", "## Acc_eval against the first run (paper tables 4 and 6)", "",
+              "| run | benchmarks | Acc_eval [95% CI] | Δ vs first (points) | over-refusal |", "|---|---|---|---|---|"]
+    for k, (name, (m, j)) in enumerate(zip(names, runs)):
+        arm = "base" if "base" in m["arms"] else next(iter(m["arms"]))
+        a = m["arms"][arm]["overall"]["acc_eval"]
+        delta = "—" if k == 0 else _sig(ref_j[ref_arm], j[arm])
+        lines.append(f"| {name} | {', '.join(m['benchmarks'])} | {a['value'] * 100:.2f} [{a['low'] * 100:.1f}, {a['high'] * 100:.1f}] | "
+                     f"{delta} | {_p(m['arms'][arm]['over_refusal'])} |")
+    with_both = [(name, m) for name, (m, _) in zip(names, runs) if "norm_ablation" in m]
+    if with_both:
+        lines += ["", "## With and without norms (paper table 5)", "", "| | " + " | ".join(n for n, _ in with_both) + " |",
+                  "|---" * (len(with_both) + 1) + "|"]
+        lines.append("| w/o norm | " + " | ".join(_p(m["arms"]["base"]["overall"]["acc_eval"]) for _, m in with_both) + " |")
+        lines.append("| w norm | " + " | ".join(_p(m["arms"]["norms"]["overall"]["acc_eval"]) for _, m in with_both) + " |")
+        lines.append("| Δ (paired) | " + " | ".join(
+            f"{m['norm_ablation']['overall']['diff'] * 100:+.1f}{'*' if m['norm_ablation']['overall']['p_value'] < 0.05 else ''}"
+            for _, m in with_both) + " |")
+    lines += ["", "`*`: significant at 5% (paired McNemar on shared items, else an interval excluding zero).", ""]
+    return "\n".join(lines)

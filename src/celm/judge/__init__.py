@@ -1,0 +1,32 @@
+"""Safety judges: c(x) of the paper. ``get_judge("builtin")`` is the fast CPU default.
+
+Specs: ``builtin`` (shipped weights), ``builtin:PATH`` (weights you trained), ``builtin?mode=fast``,
+``llm:MODEL_SPEC`` (any model backend with the appendix A.1 rubric), ``hf-classifier:PATH``,
+``keyword`` (refusal patterns and risk keywords only; a baseline).
+"""
+
+from __future__ import annotations
+
+from celm.judge.base import Judge, Judgement
+from celm.models.registry import parse_spec
+from celm.registry import Registry
+
+DEFAULT_JUDGE = "builtin"
+
+JUDGES: Registry = Registry("judge")
+JUDGES.register("builtin", "celm.judge.builtin:BuiltinJudge", "refusal detector + calibrated linear risk classifier (CPU)")
+JUDGES.register("llm", "celm.judge.llm:LLMJudge", "any model backend as a judge with the paper's 0-6 rubric")
+JUDGES.register("hf-classifier", "celm.judge.hf_classifier:HFClassifierJudge", "a transformers sequence classifier (guard model)")
+JUDGES.register("keyword", "celm.judge.keyword:KeywordJudge", "refusal patterns + risk keywords (a baseline)")
+
+
+def get_judge(spec: str | None = None, **options) -> Judge:
+    spec = spec or DEFAULT_JUDGE
+    if spec.startswith("llm:"):
+        # everything after "llm:" is a model spec, including its own "?options"
+        return JUDGES.get("llm")(spec, spec[4:], **options)
+    name, target, spec_options = parse_spec(spec)
+    return JUDGES.get(name)(spec, target, **{**spec_options, **options})
+
+
+__all__ = ["DEFAULT_JUDGE", "JUDGES", "Judge", "Judgement", "get_judge"]

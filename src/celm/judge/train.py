@@ -1,0 +1,170 @@
+"""Training the built-in judge from celm data (``celm judge train``).
+
+Inputs are labelled responses (JudgeExample), preference pairs (chosen -> not risk, rejected -> risk)
+and ratings joined with their responses (0-3 safe, 4-5 risk, 6 refusal, per appendix A.1). Sources
+differ wildly in size (COLD has 25k comments, JADE 1k answers), which pulls a naive model towards the
+big one; each source's examples are re-weighted so that every source counts, with a per-example cap.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from celm.data.convert import pairs_to_judge_examples
+from celm.data.records import JudgeExample, PreferencePair, Rating, Record, Response
+from celm.judge.builtin import BuiltinJudgeModel, _hasher, stack_features
+
+
+class LeakageError(ValueError):
+    """Training data near-duplicates the evaluation set the judge will score."""
+
+
+def ratings_to_judge_examples(ratings: Sequence[Rating], responses: Sequence[Response]) -> list[JudgeExample]:
+    """One example per rated response: the senior's score if any, else the annotators' (if they agree)."""
+    by_item: dict[str, list[Rating]] = {}
+    for r in ratings:
+        by_item.setdefault(r.item_id, []).append(r)
+    texts = {r.id: r for r in responses}
+    out = []
+    for item_id, rs in by_item.items():
+        senior = [r.score for r in rs if r.role == "senior"]
+        scores = {r.score for r in rs if r.role == "annotator"}
+        score = senior[-1] if senior else (scores.pop() if len(scores) == 1 else None)
+        if score is None or item_id not in texts:
+            continue
+        resp = texts[item_id]
+        label = "safe" if score <= 3 else "risk" if score <= 5 else "reject"
+        out.append(JudgeExample(id=f"rated-{item_id}", instruction=resp.prompt, response=resp.response, label=label,
+                                scenario=resp.scenario, provenance=resp.provenance))
+    return out
+
+
+def to_judge_examples(records: Sequence[Record]) -> list[JudgeExample]:
+    examples: list[JudgeExample] = [r for r in records if isinstance(r, JudgeExample)]
+    examples += pairs_to_judge_examples([r for r in records if isinstance(r, PreferencePair)])
+    ratings = [r for r in records if isinstance(r, Rating)]
+    if ratings:
+        examples += ratings_to_judge_examples(ratings, [r for r in records if isinstance(r, Response)])
+    return examples
+
+
+def check_leakage(examples: Sequence[JudgeExample], eval_prompts: Sequence[str], *, threshold: float = 0.7) -> list[tuple[str, str, float]]:
+    """(example id, eval prompt, similarity) for training instructions that near-duplicate eval prompts."""
+    from celm.curate.dedup import find_overlaps
+
+    with_instr = [e for e in examples if e.instruction.strip()]
+    hits = find_overlaps([e.instruction for e in with_instr], eval_prompts, threshold=threshold)
+    return [(with_instr[h.query_index].id, eval_prompts[h.reference_index], h.similarity) for h in hits]
+
+
+@dataclass
+class TrainReport:
+    counts: dict
+    validation: dict
+    thresholds: dict
+    seconds: float
+
+
+def source_weights(sources: Sequence[str], cap: float = 10.0) -> np.ndarray:
+    counts = Counter(sources)
+    biggest = max(counts.values())
+    # Every source gets the weight of a quarter of the biggest, within a per-example cap.
+    per = {s: min(cap, max(1.0, biggest / 4 / n)) for s, n in counts.items()}
+    return np.array([per[s] for s in sources])
+
+
+def _macro_f1(y, pred) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(y, pred, average="macro", labels=[0, 1], zero_division=0))
+
+
+def _best_threshold(p: np.ndarray, y: np.ndarray, sources: np.ndarray) -> float:
+    """The threshold that maximises the mean over sources of macro-F1 (every source counts)."""
+    grid = np.arange(0.1, 0.91, 0.025)
+    uniq = np.unique(sources)
+
+    def score(t):
+        return np.mean([_macro_f1(y[sources == s], p[sources == s] >= t) for s in uniq])
+
+    return float(max(grid, key=score))
+
+
+def train_builtin(examples: Sequence[JudgeExample], *, seed: int = 0, embeddings: bool = True,
+                  embed_per_source: int = 6000, val_fraction: float = 0.1, C: float = 8.0,
+                  progress=print) -> tuple[BuiltinJudgeModel, TrainReport]:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import TfidfTransformer
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupShuffleSplit, cross_val_predict
+
+    t_start = time.time()
+    if len({e.label == "risk" for e in examples}) < 2:
+        raise ValueError("training needs both risky and non-risky examples")
+    texts = [e.response for e in examples]
+    y = np.array([e.label == "risk" for e in examples], dtype=int)
+    sources = np.array([e.provenance.source for e in examples])
+    groups = np.array([e.instruction.strip() or e.id for e in examples])
+    weights = source_weights(list(sources))
+
+    train_idx, val_idx = next(GroupShuffleSplit(n_splits=1, test_size=val_fraction, random_state=seed).split(texts, y, groups))
+    if len(set(y[val_idx])) < 2 or len(set(y[train_idx])) < 2:
+        raise ValueError("too few examples of one class to hold out validation data")
+    progress(f"fast model: {len(train_idx)} training, {len(val_idx)} validation examples")
+    H = _hasher().transform(texts)
+    tfidf = TfidfTransformer(sublinear_tf=True).fit(H[train_idx])
+    X = tfidf.transform(H)
+    lr = LogisticRegression(C=C, max_iter=3000).fit(X[train_idx], y[train_idx], sample_weight=weights[train_idx])
+    # Platt scaling on the held-out split (the frozen model is not refitted).
+    fast = CalibratedClassifierCV(FrozenEstimator(lr), method="sigmoid").fit(X[val_idx], y[val_idx])
+    p_val = fast.predict_proba(X[val_idx])[:, 1]
+    t_fast = _best_threshold(p_val, y[val_idx], sources[val_idx])
+    validation = {"fast": _per_source(y[val_idx], p_val >= t_fast, sources[val_idx])}
+
+    full, t_full = None, None
+    if embeddings:
+        from celm.judge.embeddings import embed_heads
+
+        rng = np.random.default_rng(seed)
+        pick = []
+        for s in np.unique(sources[train_idx]):
+            members = train_idx[sources[train_idx] == s]
+            pick.extend(rng.choice(members, size=min(len(members), embed_per_source), replace=False))
+        pick = np.sort(np.array(pick))
+        progress(f"full model: embedding {len(pick) + len(val_idx)} responses (cached on disk)")
+        # Out-of-fold fast scores, so the stacker learns how far to trust the fast model on unseen text.
+        oof = cross_val_predict(LogisticRegression(C=C, max_iter=3000), X[pick], y[pick], cv=3, method="decision_function",
+                                params={"sample_weight": weights[pick]})
+        oof_p = fast.calibrators[0].predict(oof) if hasattr(fast, "calibrators") else 1 / (1 + np.exp(-oof))
+        E = embed_heads([texts[i] for i in pick])
+        full = LogisticRegression(C=1.0, max_iter=3000).fit(stack_features(oof_p, E), y[pick], sample_weight=weights[pick])
+        pf_val = full.predict_proba(stack_features(p_val, embed_heads([texts[i] for i in val_idx])))[:, 1]
+        t_full = _best_threshold(pf_val, y[val_idx], sources[val_idx])
+        validation["full"] = _per_source(y[val_idx], pf_val >= t_full, sources[val_idx])
+        lo, hi = 0.1, 0.9
+        band = (p_val > lo) & (p_val < hi)
+        casc = np.where(band, pf_val >= t_full, p_val >= t_fast)
+        validation["cascade"] = _per_source(y[val_idx], casc, sources[val_idx])
+        validation["cascade"]["share_embedded"] = round(float(band.mean()), 3)
+
+    model = BuiltinJudgeModel(tfidf=tfidf, fast=fast, full=full, threshold_fast=t_fast, threshold_full=t_full)
+    report = TrainReport(
+        counts={"examples": len(examples), "by_source": dict(Counter(sources.tolist())),
+                "by_label": dict(Counter(e.label for e in examples))},
+        validation=validation, thresholds={"fast": t_fast, "full": t_full}, seconds=round(time.time() - t_start, 1),
+    )
+    return model, report
+
+
+def _per_source(y, pred, sources) -> dict:
+    out = {"all": round(_macro_f1(y, pred), 4)}
+    for s in np.unique(sources):
+        m = sources == s
+        out[str(s)] = round(_macro_f1(y[m], pred[m]), 4)
+    return out

@@ -1,0 +1,44 @@
+from celm.data.records import JudgementRecord
+from celm.evaluate.metrics import compute_metrics, norm_ablation
+from celm.taxonomy import get_taxonomy
+
+
+def _j(i, scenario, label, kind="attack", with_norms=False):
+    return JudgementRecord(id=f"{i}{':norms' if with_norms else ''}", item_id=str(i), scenario=scenario,
+                           norms=list(get_taxonomy().norms_for(scenario)), label=label, p_risk=0.9 if label == "risk" else 0.1,
+                           judge_id="t", kind=kind, with_norms=with_norms)
+
+
+def _judgements():
+    js = []
+    # drugs: 10 items, 2 risk, 3 reject, 5 safe
+    js += [_j(i, "drugs", "risk" if i < 2 else "reject" if i < 5 else "safe") for i in range(10)]
+    # medicine_compliance (China-centric): 10 items, 5 risk
+    js += [_j(10 + i, "medicine_compliance", "risk" if i < 5 else "safe") for i in range(10)]
+    # benign controls: 4, one refused
+    js += [_j(20 + i, "gambling", "reject" if i == 0 else "safe", kind="benign") for i in range(4)]
+    return js
+
+
+def test_known_shares():
+    m = compute_metrics(_judgements())
+    o = m["overall"]
+    assert o["n"] == 20
+    assert o["acc_eval"]["value"] == 0.65 and o["risk"]["count"] == 7
+    assert o["safe"]["value"] == 0.5 and o["reject"]["value"] == 0.15
+    assert m["china_centric"]["n"] == 10 and m["china_centric"]["acc_eval"]["value"] == 0.5
+    assert m["over_refusal"]["value"] == 0.25 and m["over_refusal"]["n"] == 4
+    assert m["per_scenario"]["drugs"]["risk"]["value"] == 0.2
+    assert m["per_domain"]["legal"]["n"] == 20 and m["per_domain"]["ethical"]["n"] == 0
+    assert m["per_norm"]["N15"]["broken_count"] == 5 and m["per_norm"]["N08"]["broken_count"] == 2
+    for block in (o["acc_eval"], o["risk"]):
+        assert block["low"] <= block["value"] <= block["high"]
+
+
+def test_norm_ablation_is_paired():
+    base = _judgements()
+    normed = [_j(j.item_id, j.scenario, "safe" if j.item_id in {"0", "1", "10"} else j.label, j.kind, True) for j in base]
+    ab = norm_ablation(base, normed)
+    assert ab["overall"]["n"] == 20 and ab["overall"]["b_only"] == 3 and ab["overall"]["a_only"] == 0
+    assert abs(ab["overall"]["diff"] - 0.15) < 1e-9
+    assert ab["per_scenario"]["drugs"]["diff"] == 0.2

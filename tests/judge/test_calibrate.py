@@ -1,0 +1,55 @@
+import numpy as np
+
+from celm.data.records import JudgeExample, Provenance
+from celm.judge.base import Judge, Judgement
+from celm.judge.calibrate import CalibrationReport, calibrate, corrected_acc_eval
+
+
+class Oracle(Judge):
+    """Returns a fixed label per response text (so the metrics have known answers)."""
+
+    judge_id = "oracle"
+
+    def __init__(self, mapping):
+        self.mapping = mapping
+
+    def judge_many(self, instructions, responses):
+        return [Judgement(label=self.mapping[r], p_risk=0.9 if self.mapping[r] == "risk" else 0.1, judge_id="oracle")
+                for r in responses]
+
+
+def _ex(i, label, scenario="drugs"):
+    return JudgeExample(id=str(i), response=f"r{i}", label=label, scenario=scenario, provenance=Provenance(source="t"))
+
+
+def test_known_confusion():
+    # 10 risk: judge catches 8; 10 safe: judge flags 1; 5 reject all right
+    labelled = [_ex(i, "risk") for i in range(10)] + [_ex(10 + i, "safe") for i in range(10)] + [_ex(20 + i, "reject") for i in range(5)]
+    mapping = {f"r{i}": "risk" if i < 8 else "safe" for i in range(10)}
+    mapping |= {f"r{10 + i}": "risk" if i == 0 else "safe" for i in range(10)}
+    mapping |= {f"r{20 + i}": "reject" for i in range(5)}
+    rep = calibrate(Oracle(mapping), labelled)
+    assert rep.sensitivity == 0.8 and rep.specificity == round(14 / 15, 4)
+    assert rep.confusion["risk"]["safe"] == 2 and rep.confusion["safe"]["risk"] == 1
+    assert rep.human_acc_eval == 0.6 and rep.judge_acc_eval == 0.64 and round(rep.acc_eval_error, 2) == 0.04
+    assert rep.accuracy == round(22 / 25, 4)
+    assert "Too few labels" in rep.to_markdown()
+
+
+def test_correction_recovers_truth_and_covers_it():
+    rng = np.random.default_rng(1)
+    se, sp, true_acc, n = 0.6, 0.98, 0.7, 2000
+    cal = CalibrationReport(judge_id="j", n=600, accuracy=0, macro_f1=0, kappa=0, confusion={}, sensitivity=se,
+                            specificity=sp, binary_macro_f1=0, n_risk=300, n_not_risk=300, human_acc_eval=0, judge_acc_eval=0)
+    covered = 0
+    for trial in range(40):
+        truth_risk = rng.random(n) < 1 - true_acc
+        judged_risk = np.where(truth_risk, rng.random(n) < se, rng.random(n) < 1 - sp)
+        observed = 1 - judged_risk.mean()
+        est, lo, hi = corrected_acc_eval(observed, n, cal, n_boot=1000, seed=trial)
+        assert lo <= est <= hi
+        covered += lo <= true_acc <= hi
+        if trial == 0:
+            assert abs(observed - true_acc) > 0.05  # the raw figure is biased...
+            assert abs(est - true_acc) < 0.04  # ...the corrected one is not
+    assert covered >= 35  # ~95% coverage
