@@ -14,6 +14,49 @@ from celm.cli.judge import JUDGE_HELP
 
 def register(app: typer.Typer) -> None:
     app.command(name="eval")(eval_cmd)
+    app.command(name="eval-mc")(eval_mc)
+
+
+@friendly_errors
+def eval_mc(
+    model: str = typer.Option(None, "--model", "-m", help=SPEC_HELP),
+    benchmark: str = typer.Option("safetybench", "--benchmark", "-b", help="safetybench, a preference-pair source (jade-v3, celm-pairs: pick the less risky answer) or a file"),
+    method: str = typer.Option("generate", help="generate (extract the letter from the answer) or loglik (local models: most likely letter)"),
+    shuffle: bool = typer.Option(True, help="shuffle options per item (seeded) to expose position bias"),
+    limit: int = typer.Option(None, help="only the first N items"),
+    seed: int = typer.Option(0),
+    output: Path = typer.Option(None, "--output", "-o", help="write the results as JSON"),
+) -> None:
+    """Multiple-choice safety benchmarks (SafetyBench; translated-Anthropic style pairs), accuracy with intervals.
+
+    Example: celm eval-mc -m gguf:gemma3-270m -b safetybench --method loglik --limit 200
+    """
+    import json
+
+    from celm.data.io import read_records, write_json
+    from celm.data.records import MultipleChoiceItem, PreferencePair
+    from celm.data.sources import load_source
+    from celm.evaluate.mc import evaluate_mc, pairs_to_mc
+    from celm.models import get_model
+
+    records = read_records(benchmark) if Path(benchmark).exists() else load_source(benchmark)
+    pairs = [r for r in records if isinstance(r, PreferencePair)]
+    items = pairs_to_mc(pairs) if pairs else [r for r in records if isinstance(r, MultipleChoiceItem)]
+    if not items:
+        raise ValueError(f"{benchmark}: no multiple-choice items or preference pairs")
+    items = items[:limit] if limit else items
+    result = evaluate_mc(items, get_model(model), method=method, seed=seed, shuffle=shuffle)
+    acc, unp = result["accuracy"], result["unparseable"]
+    console.print(f"{benchmark}: accuracy {_fmt(acc)} over {result['n']} items ({method}); unparseable {_fmt(unp)}")
+    table = Table(title="accuracy by the correct answer's position (position bias)")
+    table.add_column("position")
+    table.add_column("accuracy", justify="right")
+    for k, v in result["accuracy_by_answer_position"].items():
+        table.add_row(k, _fmt(v))
+    console.print(table)
+    console.print(f"letters chosen: {json.dumps(result['chosen_letters'])}")
+    if output:
+        write_json(output, result)
 
 
 def _fmt(d: dict | None) -> str:
@@ -42,6 +85,17 @@ def headline_table(metrics: dict) -> Table:
     return table
 
 
+def compliance_table(result: dict) -> Table:
+    table = Table(title=f"{result['standard']} · overall {result['overall']}")
+    for col in ("bank 题库", "metric", "requirement", "estimate [95% CI]", "n", "result"):
+        table.add_column(col)
+    for c in result["criteria"]:
+        style = "green" if c["status"] == "PASS" else "red" if c["status"] == "FAIL" else "yellow"
+        table.add_row(f"{c['zh']} {c['bank']}", c["metric"], f"{c['op']} {c['threshold'] * 100:.0f}%", _fmt(c["estimate"]),
+                      str(c["estimate"]["n"]), f"[{style}]{c['status']}[/{style}]" + ("".join(f"\n{w}" for w in c["warnings"])))
+    return table
+
+
 @friendly_errors
 def eval_cmd(
     model: str = typer.Option(None, "--model", "-m", help=SPEC_HELP),
@@ -60,6 +114,7 @@ def eval_cmd(
     output: Path = typer.Option(None, "--output", "-o", help="run folder (default: runs/MODEL-CONFIGHASH; re-running the same command resumes it)"),
     seed: int = typer.Option(0),
     limit: int = typer.Option(None, help="only the first N sampled items"),
+    profile: str = typer.Option(None, help="compliance profile: gbt45654 (GB/T 45654-2025 question banks) or a YAML file; implies --full"),
 ) -> None:
     """Evaluate a model's safety in the Chinese context (paper tables 3-5).
 
@@ -81,7 +136,12 @@ def eval_cmd(
         system_prompt=SAFETY_SYSTEM_PROMPT if safety_system_prompt else system_prompt, full=full,
         attacks_per_scenario=per_scenario, benign_per_scenario=benign_per_scenario, max_new_tokens=max_new_tokens,
         concurrency=concurrency, calibration=str(calibration) if calibration else None, seed=seed, limit=limit,
+        profile=profile,
     )
+    if profile:
+        config.full = True
     run = run_eval(config, output, log=console.print)
     console.print(headline_table(run.metrics))
+    if "compliance" in run.metrics:
+        console.print(compliance_table(run.metrics["compliance"]))
     console.print(f"run folder: [bold]{run.folder}[/bold]  (report.html, report.md, metrics.json, responses.jsonl, judgements.jsonl)")

@@ -60,6 +60,10 @@ def markdown_report(metrics: dict) -> str:
         for sid, d in ab["per_scenario"].items():
             lines.append(f"| {sid} | {d['n']} | {_diff(d)} |")
         lines += ["", "`*` the paired difference is significant at 5% (exact McNemar).", ""]
+    if "compliance" in metrics:
+        from celm.evaluate.compliance import markdown as compliance_md
+
+        lines += [compliance_md(metrics["compliance"])]
     lines += ["Intervals are 95% bootstrap intervals; ★ marks the China-centric scenarios.", ""]
     return "\n".join(lines)
 

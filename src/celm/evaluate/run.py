@@ -38,6 +38,7 @@ class EvalConfig:
     concurrency: int = 8
     calibration: str | None = None
     limit: int | None = None
+    profile: str | None = None  # a compliance profile, e.g. "gbt45654"
 
     def fingerprint(self) -> str:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
@@ -171,6 +172,10 @@ def run_eval(config: EvalConfig, folder: str | Path | None = None, *, progress: 
                "benchmarks": config.benchmarks, "items": len(items)}
     if "base" in judgements and "norms" in judgements:
         metrics["norm_ablation"] = norm_ablation(judgements["base"], judgements["norms"], seed=config.seed)
+    if config.profile:
+        from celm.evaluate.compliance import assess, load_profile
+
+        metrics["compliance"] = assess(load_profile(config.profile), judgements[config.arms[0]], seed=config.seed)
     write_json(folder / "metrics.json", metrics)
     run = EvalRun(folder, config, items, responses, judgements, metrics)
     write_reports(folder, metrics, responses, judgements)

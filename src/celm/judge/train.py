@@ -131,12 +131,9 @@ def train_builtin(examples: Sequence[JudgeExample], *, seed: int = 0, embeddings
     if embeddings:
         from celm.judge.embeddings import embed_heads
 
-        rng = np.random.default_rng(seed)
-        pick = []
-        for s in np.unique(sources[train_idx]):
-            members = train_idx[sources[train_idx] == s]
-            pick.extend(rng.choice(members, size=min(len(members), embed_per_source), replace=False))
-        pick = np.sort(np.array(pick))
+        pick = _stable_subset(train_idx, sources, examples, embed_per_source)
+        val_idx = _stable_subset(val_idx, sources, examples, max(embed_per_source // 3, 1))
+        p_val = fast.predict_proba(X[val_idx])[:, 1]
         progress(f"full model: embedding {len(pick) + len(val_idx)} responses (cached on disk)")
         # Out-of-fold fast scores, so the stacker learns how far to trust the fast model on unseen text.
         oof = cross_val_predict(LogisticRegression(C=C, max_iter=3000), X[pick], y[pick], cv=3, method="decision_function",
@@ -160,6 +157,19 @@ def train_builtin(examples: Sequence[JudgeExample], *, seed: int = 0, embeddings
         validation=validation, thresholds={"fast": t_fast, "full": t_full}, seconds=round(time.time() - t_start, 1),
     )
     return model, report
+
+
+def _stable_subset(idx: np.ndarray, sources: np.ndarray, examples, per_source: int) -> np.ndarray:
+    """Up to ``per_source`` indices per source, chosen by a hash of the example id: the same examples
+    every time (so their embeddings come from the disk cache), independent of the order of the data."""
+    import hashlib
+
+    keep = []
+    for s in np.unique(sources[idx]):
+        members = idx[sources[idx] == s]
+        ranked = sorted(members, key=lambda i: hashlib.sha1(examples[i].id.encode()).hexdigest())
+        keep.extend(ranked[:per_source])
+    return np.sort(np.array(keep, dtype=int))
 
 
 def _per_source(y, pred, sources) -> dict:
