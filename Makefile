@@ -5,8 +5,9 @@ PY := $(VENV)/bin/python
 # torch is pinned in the same install as everything else so pip takes the CPU wheel and not CUDA.
 TORCH := torch==2.13.0
 STAMP := $(VENV)/.celm-installed
+LF_VENV := .venv-lf
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench llamafactory-venv clean
 
 $(STAMP): pyproject.toml Makefile
 	python3 -m venv $(VENV)
@@ -20,7 +21,17 @@ demo: setup
 	$(VENV)/bin/celm eval
 
 test: setup
-	$(VENV)/bin/python -m pytest -q
+	$(PY) -m pytest -q
+
+# LLaMA-Factory pins trl<=0.24, so it gets a venv of its own; the export test uses it when present.
+# It pulls CUDA builds of torchvision/torchaudio that cannot load next to the CPU torch: removed.
+$(LF_VENV)/.installed:
+	python3 -m venv $(LF_VENV)
+	$(LF_VENV)/bin/pip install -q "$(TORCH)" llamafactory
+	$(LF_VENV)/bin/pip uninstall -y -q torchvision torchaudio
+	touch $@
+
+llamafactory-venv: $(LF_VENV)/.installed
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) $(LF_VENV) runs .pytest_cache

@@ -1,4 +1,3 @@
-import joblib
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -27,8 +26,8 @@ def _small_training_set():
 def test_train_small_file_and_reload_gives_identical_scores(tmp_path):
     examples = _small_training_set()
     model, report = train_builtin(examples, embeddings=False, val_fraction=0.3, progress=lambda *_: None)
-    path = tmp_path / "w.joblib"
-    joblib.dump(model, path)
+    path = tmp_path / "w.npz"
+    model.save(path)
     judge_a = get_judge("builtin", model=model, mode="fast")
     judge_b = get_judge(f"builtin:{path}?mode=fast")
     texts = [e.response for e in examples]
@@ -44,13 +43,13 @@ def test_leakage_is_refused(tmp_path):
                           provenance=Provenance(source="x"))
     assert check_leakage([leaked], [b.prompt for b in bench])[0][0] == "leak"
     data = write_records(tmp_path / "train.jsonl", _small_training_set() + [leaked])
-    result = runner.invoke(app, ["judge", "train", "--data", str(data), "-o", str(tmp_path / "w.joblib"), "--no-embeddings"])
+    result = runner.invoke(app, ["judge", "train", "--data", str(data), "-o", str(tmp_path / "w.npz"), "--no-embeddings"])
     assert result.exit_code == 2 and "near-duplicate the evaluation set" in result.output and "leak" in result.output
-    assert not (tmp_path / "w.joblib").exists()
-    ok = runner.invoke(app, ["judge", "train", "--data", str(data), "-o", str(tmp_path / "w.joblib"), "--no-embeddings",
+    assert not (tmp_path / "w.npz").exists()
+    ok = runner.invoke(app, ["judge", "train", "--data", str(data), "-o", str(tmp_path / "w.npz"), "--no-embeddings",
                              "--drop-overlap"])
     assert ok.exit_code == 0, ok.output
-    assert (tmp_path / "w.joblib").exists()
+    assert (tmp_path / "w.npz").exists()
 
 
 def test_bad_judge_spec():

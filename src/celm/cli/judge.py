@@ -40,7 +40,7 @@ def score(
 def train(
     data: list[Path] = typer.Option(None, "--data", "-d", help="JudgeExample, PreferencePair, Rating+Response files"),
     source: list[str] = typer.Option(None, "--source", help="registered sources to train on, e.g. cold-train jade-v3 celm-judge"),
-    output: Path = typer.Option(..., "--output", "-o", help="weights file to write (.joblib)"),
+    output: Path = typer.Option(..., "--output", "-o", help="weights file to write (.npz)"),
     eval_set: list[str] = typer.Option(["celm-bench"], "--eval-set", help="sources or files the judge will score; near-duplicate training instructions are refused"),
     drop_overlap: bool = typer.Option(False, help="drop overlapping training examples instead of refusing"),
     no_embeddings: bool = typer.Option(False, help="train only the fast character n-gram model"),
@@ -48,11 +48,9 @@ def train(
 ) -> None:
     """Train a built-in judge. The shipped weights come from:
 
-    celm judge train --source cold-train --source jade-v3 --source celm-judge -o weights.joblib
+    celm judge train --source cold-train --source jade-v3 --source celm-judge -o weights.npz
     """
-    import joblib
-
-    from celm.data.io import atomic_path, read_many
+    from celm.data.io import read_many
     from celm.data.sources import load_source
     from celm.data.stats import primary_text
     from celm.judge.train import LeakageError, check_leakage, to_judge_examples, train_builtin
@@ -79,8 +77,7 @@ def train(
     model, report = train_builtin(examples, seed=seed, embeddings=not no_embeddings, progress=console.print)
     model.card = {"command": "celm judge train " + " ".join(f"--source {s}" for s in source or []),
                   "counts": report.counts, "validation": report.validation, "thresholds": report.thresholds}
-    with atomic_path(output) as tmp:
-        joblib.dump(model, tmp, compress=3)
+    model.save(output)
     console.print_json(json.dumps({"validation": report.validation, "thresholds": report.thresholds, "seconds": report.seconds}))
     console.print(f"weights -> {output}")
 

