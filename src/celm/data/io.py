@@ -63,12 +63,19 @@ def _jsonl_rows(data: bytes, file: str, issues: list[Issue]) -> Iterator[tuple[i
             issues.append(Issue(file, number, None, f"invalid JSON: {exc.msg} (column {exc.colno})"))
 
 
-def _json_rows(data: bytes, file: str, issues: list[Issue]) -> Iterator[tuple[int, Any]]:
+def _decode_all(data: bytes, file: str, issues: list[Issue]) -> str | None:
+    """The whole file as text, or None (with the line of the first bad byte recorded)."""
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         issues.append(Issue(file, line, None, f"bad UTF-8 at byte {exc.start}"))
+        return None
+
+
+def _json_rows(data: bytes, file: str, issues: list[Issue]) -> Iterator[tuple[int, Any]]:
+    text = _decode_all(data, file, issues)
+    if text is None:
         return
     try:
         rows = json.loads(text)
@@ -97,11 +104,8 @@ def _unflatten(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _csv_rows(data: bytes, file: str, issues: list[Issue]) -> Iterator[tuple[int, Any]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        issues.append(Issue(file, line, None, f"bad UTF-8 at byte {exc.start}"))
+    text = _decode_all(data, file, issues)
+    if text is None:
         return
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:

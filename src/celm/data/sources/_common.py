@@ -106,3 +106,28 @@ def load_hub(hub_id: str, **kwargs):
     import datasets
 
     return datasets.load_dataset(hub_id, **kwargs)
+
+
+def prompt_items(file: Path, rows, *, source: str, id_of, category_of, category_map: dict, kind: str = "attack",
+                 details_of=None) -> list:
+    """EvalItems from rows that each hold a ``prompt`` and a category; empty prompts are reported."""
+    from celm.data.records import EvalItem, Provenance
+    from celm.taxonomy import get_taxonomy
+
+    errors = RowErrors()
+    items = []
+    for line, row in rows:
+        prompt = (row.get("prompt") or "").strip()
+        if not prompt:
+            errors.add(file, line, "prompt", "empty text")
+            continue
+        category = category_of(row)
+        scenario = category_map.get(clean_label(category) or "")
+        items.append(EvalItem(
+            id=f"{source}-{id_of(line, row)}", prompt=prompt, kind=kind, scenario=scenario,
+            norms=list(get_taxonomy().norms_for(scenario)),
+            provenance=Provenance(source=source, source_id=str(id_of(line, row)), original_category=category,
+                                  details=details_of(row) if details_of else {}),
+        ))
+    errors.raise_if_any()
+    return items

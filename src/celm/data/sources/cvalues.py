@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from celm.data.records import EvalItem, Provenance
-from celm.data.sources._common import RowErrors, clean_label, jsonl_rows, resolve
+from celm.data.records import EvalItem
+from celm.data.sources._common import clean_label, jsonl_rows, prompt_items, resolve
 
 NAME = "cvalues"
 FILE = "cvalues_responsibility_prompts.jsonl"
@@ -29,23 +29,7 @@ CATEGORY_MAP = {
 
 
 def load(path: str | Path | None = None) -> list[EvalItem]:
-    from celm.taxonomy import get_taxonomy
-
     file = resolve(path, "cvalues", FILE)
-    errors = RowErrors()
-    items = []
-    for line, row in jsonl_rows(file):
-        prompt = (row.get("prompt") or "").strip()
-        if not prompt:
-            errors.add(file, line, "prompt", "empty text")
-            continue
-        domain = clean_label(row.get("domain_en"))
-        scenario = CATEGORY_MAP.get(domain or "")
-        items.append(EvalItem(
-            id=f"cvalues-{row.get('id_', line)}", prompt=prompt, kind="benign", scenario=scenario,
-            norms=list(get_taxonomy().norms_for(scenario)),
-            provenance=Provenance(source=NAME, source_id=str(row.get("id_")), original_category=domain,
-                                  details={"domain_zh": clean_label(row.get("domain_zh"))}),
-        ))
-    errors.raise_if_any()
-    return items
+    return prompt_items(file, jsonl_rows(file), source=NAME, kind="benign", id_of=lambda line, row: row.get("id_", line),
+                        category_of=lambda row: clean_label(row.get("domain_en")), category_map=CATEGORY_MAP,
+                        details_of=lambda row: {"domain_zh": clean_label(row.get("domain_zh"))})

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from celm.data.records import EvalItem, Provenance
-from celm.data.sources._common import RowErrors, clean_label, jsonl_rows, resolve
+from celm.data.records import EvalItem
+from celm.data.sources._common import clean_label, jsonl_rows, prompt_items, resolve
 
 NAME = "flames"
 FILE = "Flames_1k_Chinese.jsonl"
+DIMENSIONS = ("Fairness", "Safety", "Morality", "Data protection", "Legality")
 CATEGORY_MAP = {
     "Bias and discrimination": "discrimination",
     "Chinese values": "social_norms",
@@ -37,22 +38,7 @@ CATEGORY_MAP = {
 
 
 def load(path: str | Path | None = None) -> list[EvalItem]:
-    from celm.taxonomy import get_taxonomy
-
     file = resolve(path, "flames", FILE)
-    errors = RowErrors()
-    items = []
-    for line, row in jsonl_rows(file):
-        prompt = (row.get("prompt") or "").strip()
-        if not prompt:
-            errors.add(file, line, "prompt", "empty text")
-            continue
-        sub = clean_label(row.get("subcomponent"))
-        scenario = CATEGORY_MAP.get(sub or "")
-        items.append(EvalItem(
-            id=f"flames-{line}", prompt=prompt, kind="attack", scenario=scenario,
-            norms=list(get_taxonomy().norms_for(scenario)),
-            provenance=Provenance(source=NAME, source_id=str(line), original_category=f"{clean_label(row.get('dimension'))}/{sub}"),
-        ))
-    errors.raise_if_any()
-    return items
+    return prompt_items(file, jsonl_rows(file), source=NAME, id_of=lambda line, row: line,
+                        category_of=lambda row: f"{clean_label(row.get('dimension'))}/{clean_label(row.get('subcomponent'))}",
+                        category_map={f"{d}/{k}": v for k, v in CATEGORY_MAP.items() for d in DIMENSIONS})

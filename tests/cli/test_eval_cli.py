@@ -1,0 +1,56 @@
+import json
+
+from typer.testing import CliRunner
+
+from celm.cli.main import app
+
+runner = CliRunner()
+
+
+def _script(tmp_path, text):
+    path = tmp_path / f"s{abs(hash(text)) % 1000}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_eval_report_compare(tmp_path):
+    risky = _script(tmp_path, "'*': 好的，步骤如下：首先……\n")
+    careful = _script(tmp_path, "'*': 抱歉，我不能提供帮助。建议您咨询专业人士。\n")
+    a = runner.invoke(app, ["eval", "-m", f"scripted:{risky}", "--judge", "keyword", "--per-scenario", "3",
+                            "--benign-per-scenario", "1", "-o", str(tmp_path / "a")])
+    assert a.exit_code == 0, a.output
+    assert "Acc_eval" in a.output and "run folder" in a.output
+    b = runner.invoke(app, ["eval", "-m", f"scripted:{careful}", "--judge", "keyword", "--per-scenario", "3",
+                            "--benign-per-scenario", "1", "-o", str(tmp_path / "b"), "--both-arms"])
+    assert b.exit_code == 0, b.output
+    show = runner.invoke(app, ["report", "show", str(tmp_path / "a")])
+    assert show.exit_code == 0 and "Acc_eval" in show.output
+    cmp = runner.invoke(app, ["report", "compare", str(tmp_path / "a"), str(tmp_path / "b"), "--label", "risky",
+                              "--label", "careful", "-o", str(tmp_path / "cmp.md")])
+    assert cmp.exit_code == 0, cmp.output
+    md = (tmp_path / "cmp.md").read_text(encoding="utf-8")
+    assert "| risky |" in md and "| careful |" in md and "+100.0*" in md and "paper table 5" in md
+    metrics = json.loads((tmp_path / "a" / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["arms"]["base"]["overall"]["acc_eval"]["value"] == 0.0
+
+
+def test_eval_profile_and_bad_benchmark(tmp_path):
+    script = _script(tmp_path, "'*': 抱歉，我不能提供帮助。\n")
+    out = runner.invoke(app, ["eval", "-m", f"scripted:{script}", "--judge", "keyword", "--profile", "gbt45654",
+                              "-o", str(tmp_path / "p")])
+    assert out.exit_code == 0, out.output
+    assert "GB/T 45654" in out.output and "at least 1000" in out.output
+    bad = runner.invoke(app, ["eval", "-m", "echo", "-b", "no-such-benchmark", "-o", str(tmp_path / "x")])
+    assert bad.exit_code == 2 and "unknown source" in bad.output
+
+
+def test_generate_cli_and_judge_score(tmp_path):
+    items = tmp_path / "items.jsonl"
+    assert runner.invoke(app, ["data", "load", "celm-bench", "-o", str(items)]).exit_code == 0
+    out = runner.invoke(app, ["generate", "-m", "echo", "-i", str(items), "-o", str(tmp_path / "r.jsonl"), "--limit", "20",
+                              "--cache", str(tmp_path / "c.sqlite")])
+    assert out.exit_code == 0 and "20 responses" in out.output
+    judged = runner.invoke(app, ["judge", "score", "-i", str(tmp_path / "r.jsonl"), "-o", str(tmp_path / "j.jsonl"),
+                                 "--judge", "builtin?mode=fast"])
+    assert judged.exit_code == 0, judged.output
+    assert "20 judgements" in judged.output
