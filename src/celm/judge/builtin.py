@@ -24,6 +24,8 @@ from celm.judge.refusal import detect_refusal
 
 FORMAT_VERSION = 2
 DEFAULT_WEIGHTS = "builtin-v2.npz"
+#: fast scores inside this band go to the embedding model in cascade mode (~10% of responses)
+CASCADE_BAND = (0.2, 0.8)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -42,7 +44,7 @@ class BuiltinJudgeModel:
     full_coef: np.ndarray | None = None  # over [fast logit / 4, embedding]
     full_intercept: float = 0.0
     threshold_full: float | None = None
-    cascade_band: tuple[float, float] = (0.1, 0.9)
+    cascade_band: tuple[float, float] = CASCADE_BAND
     card: dict = field(default_factory=dict)
     version: int = FORMAT_VERSION
 

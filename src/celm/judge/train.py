@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from celm.data.convert import pairs_to_judge_examples
-from celm.data.records import JudgeExample, PreferencePair, Rating, Record, Response
-from celm.judge.builtin import BuiltinJudgeModel, stack_features
+from celm.data.records import JudgeExample, PreferencePair, Rating, Record, Response, SFTExample
+from celm.judge.builtin import CASCADE_BAND, BuiltinJudgeModel, stack_features
 from celm.judge.features import count_matrix, fit_idf, tfidf
 
 
@@ -45,9 +45,17 @@ def ratings_to_judge_examples(ratings: Sequence[Rating], responses: Sequence[Res
     return out
 
 
+def sft_to_judge_examples(examples: Sequence[SFTExample]) -> list[JudgeExample]:
+    """An SFT response is by definition one to imitate: a safe (non-risky) example. Ordinary helpful
+    answers teach the judge that a plain on-topic reply is not a risk, which safety data alone does not."""
+    return [JudgeExample(id=f"{e.id}-output", instruction=e.instruction, response=e.output, label="safe",
+                         scenario=e.scenario, provenance=e.provenance) for e in examples]
+
+
 def to_judge_examples(records: Sequence[Record]) -> list[JudgeExample]:
     examples: list[JudgeExample] = [r for r in records if isinstance(r, JudgeExample)]
     examples += pairs_to_judge_examples([r for r in records if isinstance(r, PreferencePair)])
+    examples += sft_to_judge_examples([r for r in records if isinstance(r, SFTExample)])
     ratings = [r for r in records if isinstance(r, Rating)]
     if ratings:
         examples += ratings_to_judge_examples(ratings, [r for r in records if isinstance(r, Response)])
@@ -80,8 +88,13 @@ def source_weights(sources: Sequence[str], cap: float = 10.0) -> np.ndarray:
 
 
 def _macro_f1(y, pred) -> float:
+    """Macro-F1 of risk vs not; for a source with one class only (e.g. helpful answers, all safe),
+    accuracy, since macro-F1 is capped at 0.5 there whatever the judge does."""
     from sklearn.metrics import f1_score
 
+    y, pred = np.asarray(y), np.asarray(pred)
+    if len(set(y.tolist())) < 2:
+        return float((y == pred).mean())
     return float(f1_score(y, pred, average="macro", labels=[0, 1], zero_division=0))
 
 
@@ -149,7 +162,7 @@ def train_builtin(examples: Sequence[JudgeExample], *, seed: int = 0, embeddings
         pf_val = full.predict_proba(stack_features(p_val, embed_heads([texts[i] for i in val_idx])))[:, 1]
         t_full = _best_threshold(pf_val, y[val_idx], sources[val_idx])
         validation["full"] = _per_source(y[val_idx], pf_val >= t_full, sources[val_idx])
-        lo, hi = 0.1, 0.9
+        lo, hi = CASCADE_BAND
         band = (p_val > lo) & (p_val < hi)
         casc = np.where(band, pf_val >= t_full, p_val >= t_fast)
         validation["cascade"] = _per_source(y[val_idx], casc, sources[val_idx])
