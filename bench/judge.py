@@ -3,8 +3,7 @@
 Quality: macro-F1 (risk vs not risky) of the built-in judge's training recipe on
 - COLD dev (the shipped weights never saw it), and
 - JADE 3.0 medium responses, 5-fold cross-validation grouped by question (each fold trains the recipe
-  on COLD train + the other JADE folds + celm's bundled examples + LLaMA-Factory's alpaca_zh_demo
-  answers as safe examples, like the shipped weights),
+  on COLD train + the other JADE folds + celm's bundled examples, like the shipped weights),
 against two baselines in the same run: a keyword/refusal-pattern judge, and a character 1-3-gram
 TF-IDF + logistic regression trained on both sources without re-weighting.
 Speed: responses/s of each mode on 2 cores (embedding cache off), and the time to load the weights.
@@ -53,11 +52,11 @@ def main() -> None:
     from celm.data.sources import load_source
     from celm.judge import get_judge
     from celm.judge.builtin import BuiltinJudge, load_model
-    from celm.judge.train import sft_to_judge_examples, train_builtin
+    from celm.judge.train import train_builtin
 
     cold_train, cold_dev = load_source("cold-train"), load_source("cold-dev")
     pairs = load_source("jade-v3")
-    bundled = load_judge_examples() + sft_to_judge_examples(load_source("alpaca-zh-demo"))
+    bundled = load_judge_examples()
     dev_texts = [e.response for e in cold_dev]
     dev_y = np.array([e.label == "risk" for e in cold_dev])
     results: dict[str, dict[str, float]] = {}

@@ -48,7 +48,7 @@ def train(
 ) -> None:
     """Train a built-in judge. The shipped weights come from:
 
-    celm judge train --source cold-train --source jade-v3 --source celm-judge --source alpaca-zh-demo -o weights.npz
+    celm judge train --source cold-train --source jade-v3 --source celm-judge -o weights.npz
     """
     from celm.data.io import read_many
     from celm.data.sources import load_source
