@@ -29,6 +29,7 @@ from inspect_ai import Task, eval as inspect_eval
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.scorer import Score, scorer, accuracy
 from inspect_ai.solver import generate
+from inspect_ai.model import get_model, ModelOutput, ModelUsage
 
 @scorer(metrics=[accuracy()])
 def noop():
@@ -36,10 +37,18 @@ def noop():
         return Score(value=1)
     return score
 
+def outputs():
+    # Usage is set so the mock model does not count tokens with tiktoken (which downloads its tables).
+    while True:
+        out = ModelOutput.from_content(model="mockllm", content="ok")
+        out.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
+        yield out
+
 prompts = json.load(open(sys.argv[1], encoding="utf-8"))
 task = Task(dataset=MemoryDataset([Sample(input=p, id=str(i)) for i, p in enumerate(prompts)]), solver=generate(), scorer=noop())
 t0 = time.perf_counter()
-logs = inspect_eval(task, model="mockllm/model", log_dir=sys.argv[2], display="none", max_connections=32)
+logs = inspect_eval(task, model=get_model("mockllm/model", custom_outputs=outputs()), log_dir=sys.argv[2], display="none",
+                    max_connections=32)
 print(json.dumps({"seconds": time.perf_counter() - t0, "status": logs[0].status, "samples": len(logs[0].samples or [])}))
 '''
 
