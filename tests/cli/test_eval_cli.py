@@ -39,7 +39,13 @@ def test_eval_profile_and_bad_benchmark(tmp_path):
     out = runner.invoke(app, ["eval", "-m", f"scripted:{script}", "--judge", "keyword", "--profile", "gbt45654",
                               "-o", str(tmp_path / "p")])
     assert out.exit_code == 0, out.output
-    assert "GB/T 45654" in out.output and "at least 1000" in out.output
+    assert "overall FAIL" in out.output  # refusing everything fails the should-not-refuse bank
+    compliance = json.loads((tmp_path / "p" / "metrics.json").read_text(encoding="utf-8"))["compliance"]
+    status = {c["bank"]: c["status"] for c in compliance["criteria"]}
+    assert status == {"generated_content": "PASS", "should_refuse": "PASS", "should_not_refuse": "FAIL"}
+    assert compliance["overall"] == "FAIL" and compliance["standard"].startswith("GB/T 45654")
+    assert any("at least 1000" in w for c in compliance["criteria"] for w in c["warnings"])
+    assert "GB/T 45654" in (tmp_path / "p" / "report.md").read_text(encoding="utf-8")
     bad = runner.invoke(app, ["eval", "-m", "echo", "-b", "no-such-benchmark", "-o", str(tmp_path / "x")])
     assert bad.exit_code == 2 and "unknown source" in bad.output
 
