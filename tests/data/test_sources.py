@@ -63,3 +63,18 @@ def test_loader_reports_bad_rows(tmp_path):
         load_source("jade-v1", bad)
     with pytest.raises(FileNotFoundError):
         load_source("flames", tmp_path / "missing")
+
+
+def test_hub_path_downloads_the_publishers_file(monkeypatch, tmp_path, shared_data):
+    """hf://OWNER/NAME fetches the file the loader expects from the hub, then loads it as usual."""
+    import huggingface_hub
+
+    calls = []
+
+    def fake_download(repo_id, filename, repo_type):
+        calls.append((repo_id, filename, repo_type))
+        return str(shared_data / "cold" / filename)
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
+    records = load_source("cold-dev", "hf://thu-coai/cold")
+    assert calls == [("thu-coai/cold", "dev.csv", "dataset")] and len(records) == 6431

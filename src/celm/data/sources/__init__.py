@@ -1,7 +1,9 @@
 """Loaders for public Chinese safety datasets, registered by name.
 
 ``load_source("jade-v3")`` reads ``$CELM_SHARED_DATA/jade/...`` (default ``../shared/data``);
-``load_source("jade-v3", path)`` reads a file or folder you name. Each module documents how the
+``load_source("jade-v3", path)`` reads a file or folder you name, and where the publisher also put the
+files on the Hugging Face hub, ``load_source("cold-dev", "hf://thu-coai/cold")`` fetches them there
+(the same loader reads them). Each module documents how the
 source's categories map onto the 17 CELM scenarios; what does not map keeps ``scenario=None`` and
 its original category in ``provenance.original_category``.
 """

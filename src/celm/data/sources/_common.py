@@ -27,8 +27,26 @@ def shared_data_dir() -> Path:
     return Path("../shared/data")
 
 
+HUB_PREFIX = "hf://"
+
+
+def from_hub(spec: str, filename: str | None) -> Path:
+    """``hf://OWNER/NAME[/FILE]``: the publisher's own file from a Hugging Face dataset repository
+    (needs a network), downloaded once into the Hugging Face cache and read by the same loader."""
+    from huggingface_hub import hf_hub_download
+
+    parts = spec[len(HUB_PREFIX):].strip("/").split("/")
+    repo, name = "/".join(parts[:2]), "/".join(parts[2:]) or filename
+    if not name:
+        raise ValueError(f"{spec}: name the file in the repository, e.g. {spec}/train.csv")
+    return Path(hf_hub_download(repo_id=repo, filename=name, repo_type="dataset"))
+
+
 def resolve(path: str | Path | None, folder: str, filename: str | None = None) -> Path:
-    """A loader's input: the given file, a file inside the given folder, or the shared default."""
+    """A loader's input: the given file, a file inside the given folder, ``hf://OWNER/NAME`` on the
+    Hugging Face hub, or the shared default."""
+    if path is not None and str(path).startswith(HUB_PREFIX):
+        return from_hub(str(path), filename)
     base = Path(path) if path is not None else shared_data_dir() / folder
     if base.is_dir() and filename is not None:
         base = base / filename
