@@ -190,19 +190,24 @@ class MultipleChoiceItem(Record):
         return self
 
 
-class JudgementRecord(Record):
-    """A judge's verdict on one Response (``id`` is the response's id)."""
+class Verdict(BaseModel):
+    """A judge's verdict: the fields shared by the judge's in-memory Judgement and JudgementRecord."""
 
-    record_type: ClassVar[str] = "judgement"
-    signature: ClassVar[frozenset[str]] = frozenset({"item_id", "label", "judge_id"})
-    item_id: str
     label: SafetyLabel
     p_risk: float = Field(ge=0.0, le=1.0)
     reason: str = ""
     judge_id: str
     refusal: bool = False
     guidance: bool = False
-    rank: int | None = Field(default=None, ge=0, le=6)
+    rank: int | None = Field(default=None, ge=0, le=6, description="appendix A.1 rank, where the judge gives one")
+
+
+class JudgementRecord(Record, Verdict):
+    """A judge's verdict on one Response (``id`` is the response's id)."""
+
+    record_type: ClassVar[str] = "judgement"
+    signature: ClassVar[frozenset[str]] = frozenset({"item_id", "label", "judge_id"})
+    item_id: str
     kind: ItemKind = "attack"
     with_norms: bool = False
 

@@ -20,7 +20,7 @@ def judge_responses(responses: Sequence[Response], judge: Judge, *, batch: int =
             for r, v in zip(chunk, verdicts):
                 out.append(JudgementRecord(
                     id=r.id, item_id=r.item_id, scenario=r.scenario, norms=r.norms, provenance=r.provenance,
-                    kind=r.kind, with_norms=r.with_norms, **v.model_dump(exclude={"judge_id"}), judge_id=v.judge_id,
+                    kind=r.kind, with_norms=r.with_norms, **v.model_dump(),
                 ))
             bar.advance(task, len(chunk))
     return out
