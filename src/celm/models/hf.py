@@ -103,7 +103,8 @@ class HFBackend(ModelBackend):
 
         results: list[GenerationResult | None] = [None] * len(requests)
         # Batch prompts of similar length together: less padding, same outputs.
-        order = sorted(range(len(requests)), key=lambda i: len(self.render(requests[i])))
+        rendered = [self.render(r) for r in requests]
+        order = sorted(range(len(requests)), key=lambda i: len(rendered[i]))
         by_params: dict = {}
         for i in order:
             by_params.setdefault(requests[i].params, []).append(i)
@@ -111,7 +112,7 @@ class HFBackend(ModelBackend):
             for start in range(0, len(indices), self.batch_size):
                 chunk = indices[start:start + self.batch_size]
                 t0 = time.perf_counter()
-                texts = [self.render(requests[i]) for i in chunk]
+                texts = [rendered[i] for i in chunk]
                 enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=not self.use_chat).to(self.device)
                 gen_kwargs = {"max_new_tokens": params.max_new_tokens, "pad_token_id": self.tokenizer.pad_token_id,
                               "repetition_penalty": self.repetition_penalty}
