@@ -51,8 +51,12 @@ def test_rate_limit_spaces_requests(tmp_path):
 
 def _acknowledged_prompts(cache_path):
     db = sqlite3.connect(cache_path)
-    rows = db.execute("SELECT result FROM responses").fetchall()
-    db.close()
+    try:
+        rows = db.execute("SELECT result FROM responses").fetchall()
+    except sqlite3.OperationalError:  # the child has created the file but not yet its table
+        return set()
+    finally:
+        db.close()
     return {json.loads(r[0])["text"].removeprefix("模拟回答：") for r in rows}
 
 
