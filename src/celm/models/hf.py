@@ -21,6 +21,19 @@ PLAIN_TEMPLATE = "以下是一段用户与智能助手的对话。助手会认�
 PLAIN_STOP = ("\n用户：", "\n用户:")
 
 
+def _weights_fingerprint(target: str) -> str:
+    """Changes when a local model's weights are rewritten (a retrained model in the same folder), so
+    the response cache never serves the old model's answers."""
+    import hashlib
+
+    folder = Path(target)
+    if not folder.is_dir():
+        return "remote"
+    stats = sorted((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in folder.iterdir()
+                   if f.suffix in (".safetensors", ".bin", ".pt", ".gguf"))
+    return hashlib.sha256(repr(stats).encode()).hexdigest()[:12]
+
+
 def _truthy(value) -> bool:
     return str(value).lower() in ("1", "true", "yes")
 
@@ -60,6 +73,9 @@ class HFBackend(ModelBackend):
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.use_chat = template == "chat" or (template == "auto" and bool(getattr(self.tokenizer, "chat_template", None)))
+        # Models celm trained from a base model carry the plain frame as their chat template
+        # (celm.train.template); they get the same end-of-turn stops as the plain template.
+        self.plain_frame_chat = self.use_chat and PLAIN_TEMPLATE.split("\n")[0] in (getattr(self.tokenizer, "chat_template", None) or "")
 
     def _load_tokenizer(self):
         from transformers import AutoTokenizer
@@ -85,7 +101,7 @@ class HFBackend(ModelBackend):
     @property
     def cache_identity(self) -> str:
         mode = "chat" if self.use_chat else f"plain:{self.plain_template}"
-        return f"{self.model_id}|{mode}|rp={self.repetition_penalty}|turn={self.stop_on_turn}"
+        return f"{self.model_id}|{_weights_fingerprint(self.target)}|{mode}|rp={self.repetition_penalty}|turn={self.stop_on_turn}"
 
     # -- prompts -----------------------------------------------------------------------------
     def render(self, request: GenerationRequest) -> str:
@@ -116,7 +132,7 @@ class HFBackend(ModelBackend):
                 enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=not self.use_chat).to(self.device)
                 gen_kwargs = {"max_new_tokens": params.max_new_tokens, "pad_token_id": self.tokenizer.pad_token_id,
                               "repetition_penalty": self.repetition_penalty}
-                stop = tuple(params.stop) + (PLAIN_STOP if self.stop_on_turn and not self.use_chat else ())
+                stop = tuple(params.stop) + (PLAIN_STOP if self.stop_on_turn and (not self.use_chat or self.plain_frame_chat) else ())
                 if params.temperature > 0:
                     gen_kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p)
                     if params.seed is not None:
