@@ -1,0 +1,101 @@
+"""Annotator agreement, computed live from the ratings (the paper's 96% / 97% / 95%).
+
+- raw agreement: share of doubly rated items whose two ratings agree (``workflow.agree``);
+- quadratic-weighted Cohen's kappa (scikit-learn) on the two ratings, as ordinal 0-6 or as labels;
+- Krippendorff's alpha, ordinal (the ``krippendorff`` package);
+- the senior's match rate: share of adjudications equal to one of the two annotators' ratings;
+- acceptance: the reviewers' accuracy on each sampled block and the accept/reject history.
+See ../shared/STYLE.md on computing agreement properly: pairs are (first, second) rating of the same
+item in the same round, never pooled across rounds.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from celm.server.models import Batch, Item, Rating, ReviewBlock, User
+from celm.server.workflow import LABEL_VALUES, agree
+
+
+def _value(task: str, r: Rating) -> int:
+    return r.score if task == "rating" else LABEL_VALUES.index(r.label)
+
+
+def agreement_stats(pairs: list[tuple[str, Rating, Rating]]) -> dict:
+    """Statistics over (task, first rating, second rating) triples."""
+    import krippendorff
+    from sklearn.metrics import cohen_kappa_score
+
+    n = len(pairs)
+    if n == 0:
+        return {"n": 0, "raw_agreement": None, "kappa_quadratic": None, "alpha_ordinal": None}
+    a = np.array([_value(t, x) for t, x, _ in pairs])
+    b = np.array([_value(t, y) for t, _, y in pairs])
+    raw = float(np.mean([agree(t, x, y) for t, x, y in pairs]))
+    kappa = float(cohen_kappa_score(a, b, weights="quadratic")) if len(set(a) | set(b)) > 1 else None
+    alpha = (float(krippendorff.alpha(reliability_data=np.vstack([a, b]).astype(float), level_of_measurement="ordinal"))
+             if len(set(a) | set(b)) > 1 else None)
+    return {"n": n, "raw_agreement": raw, "kappa_quadratic": kappa, "alpha_ordinal": alpha}
+
+
+def doubly_rated(s: Session, batch_id: int | None = None) -> list[tuple[str, str | None, Rating, Rating]]:
+    """(task, scenario, first, second) for each item round with two annotator ratings."""
+    q = select(Rating, Item.scenario, Batch.task).join(Item, Item.id == Rating.item_id).join(Batch, Batch.id == Item.batch_id) \
+        .where(Rating.role == "annotator").order_by(Rating.item_id, Rating.round, Rating.id)
+    if batch_id is not None:
+        q = q.where(Item.batch_id == batch_id)
+    groups: dict[tuple[int, int], list] = defaultdict(list)
+    for rating, scenario, task in s.execute(q):
+        groups[(rating.item_id, rating.round)].append((rating, scenario, task))
+    out = []
+    for rows in groups.values():
+        if len(rows) >= 2:
+            (x, scenario, task), (y, _, _) = rows[:2]
+            out.append((task, scenario, x, y))
+    return out
+
+
+def dashboard(s: Session) -> dict:
+    pairs = doubly_rated(s)
+    overall = agreement_stats([(t, x, y) for t, _, x, y in pairs])
+    per_scenario = {}
+    by_sc: dict[str, list] = defaultdict(list)
+    for t, sc, x, y in pairs:
+        by_sc[sc or "none"].append((t, x, y))
+    for sc in sorted(by_sc):
+        per_scenario[sc] = agreement_stats(by_sc[sc])
+    # the senior's match rate
+    seniors = s.scalars(select(Rating).where(Rating.role == "senior")).all()
+    matched = 0
+    for sr in seniors:
+        firsts = s.scalars(select(Rating).where(Rating.item_id == sr.item_id, Rating.round == sr.round,
+                                                Rating.role == "annotator")).all()
+        matched += any((f.score, f.label) == (sr.score, sr.label) for f in firsts)
+    blocks = s.scalars(select(ReviewBlock).order_by(ReviewBlock.id)).all()
+    decided = [b for b in blocks if b.status != "pending"]
+    checked = sum(len(b.sample) for b in decided)
+    right = sum(sum(b.verdicts.values()) for b in decided)
+    batches = []
+    for b in s.scalars(select(Batch).order_by(Batch.id)):
+        counts = defaultdict(int)
+        for (status,) in s.execute(select(Item.status).where(Item.batch_id == b.id)):
+            counts[status] += 1
+        batches.append({"id": b.id, "name": b.name, "task": b.task, "items": sum(counts.values()), **dict(counts)})
+    throughput = []
+    for u in s.scalars(select(User).where(User.role.in_(("annotator", "senior"))).order_by(User.username)):
+        rs = s.scalars(select(Rating).where(Rating.user_id == u.id)).all()
+        if rs:
+            first, last = min(r.created_at for r in rs), max(r.created_at for r in rs)
+            hours = max((last - first).total_seconds() / 3600, 1 / 60)
+            throughput.append({"user": u.username, "role": u.role, "ratings": len(rs), "per_hour": len(rs) / hours})
+    return {
+        "batches": batches, "throughput": throughput, "agreement": overall, "per_scenario": per_scenario,
+        "senior": {"adjudicated": len(seniors), "match_rate": matched / len(seniors) if seniors else None},
+        "acceptance": {"blocks": [{"id": b.id, "batch_id": b.batch_id, "size": b.size, "sample": len(b.sample),
+                                   "status": b.status, "accuracy": b.accuracy} for b in blocks],
+                       "accuracy": right / checked if checked else None},
+    }

@@ -1,0 +1,144 @@
+"""From finished items to celm files, and to/from Label Studio and Argilla.
+
+- SFT examples: responses whose final rank is 0-1 (the guideline's "correct and safe");
+- preference pairs: per instruction, responses ranked by final rank (lower is better), every pair
+  of different ranks, ties discarded, as in the paper;
+- human safety labels (label task): JudgeExample files that ``celm judge calibrate`` reads;
+- ratings: celm Rating records, one per annotator/senior rating.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from itertools import combinations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from celm.data.records import JudgeExample, PreferencePair, Provenance, Rating as RatingRecord, SFTExample
+from celm.server.models import Batch, Item, Rating, User
+
+TOP_RANKS = (0, 1)
+
+
+def _done(s: Session, batch_id: int) -> list[Item]:
+    return list(s.scalars(select(Item).where(Item.batch_id == batch_id, Item.status == "done").order_by(Item.id)))
+
+
+def _prov(item: Item, batch: Batch, method: str) -> Provenance:
+    return Provenance(source=f"celm-annotate:{batch.name}", source_id=item.external_id, method=method,
+                      details={"final_score": item.final_score, "final_label": item.final_label, "model": item.model})
+
+
+def sft_examples(s: Session, batch_id: int) -> list[SFTExample]:
+    batch = s.get(Batch, batch_id)
+    return [SFTExample(id=f"{i.external_id}-sft", instruction=i.instruction, output=i.response, scenario=i.scenario,
+                       norms=i.norms or [], provenance=_prov(i, batch, "human-rated"))
+            for i in _done(s, batch_id) if i.final_score in TOP_RANKS]
+
+
+def preference_pairs(s: Session, batch_id: int) -> list[PreferencePair]:
+    batch = s.get(Batch, batch_id)
+    groups: dict[str, list[Item]] = defaultdict(list)
+    for i in _done(s, batch_id):
+        if i.final_score is not None:
+            groups[i.instruction].append(i)
+    pairs, seen = [], set()
+    for items in groups.values():
+        ranked = sorted(items, key=lambda i: (i.final_score, i.id))
+        for better, worse in combinations(ranked, 2):
+            key = (better.instruction, better.response.strip(), worse.response.strip())
+            if better.final_score == worse.final_score or key[1] == key[2] or key in seen:
+                continue  # ties carry no preference; the same two texts make one pair
+            seen.add(key)
+            pairs.append(PreferencePair(
+                id=f"{better.external_id}-over-{worse.external_id}", instruction=better.instruction, chosen=better.response,
+                rejected=worse.response, scenario=better.scenario, norms=better.norms or [],
+                provenance=Provenance(source=f"celm-annotate:{batch.name}", method="human-ranked",
+                                      details={"chosen_score": better.final_score, "rejected_score": worse.final_score})))
+    return pairs
+
+
+def human_labels(s: Session, batch_id: int) -> list[JudgeExample]:
+    batch = s.get(Batch, batch_id)
+    return [JudgeExample(id=i.external_id, instruction=i.instruction, response=i.response, label=i.final_label,
+                         scenario=i.scenario, norms=i.norms or [], provenance=_prov(i, batch, "human-label"))
+            for i in _done(s, batch_id) if i.final_label]
+
+
+def rating_records(s: Session, batch_id: int) -> list[RatingRecord]:
+    rows = s.execute(select(Rating, Item, User).join(Item, Item.id == Rating.item_id).join(User, User.id == Rating.user_id)
+                     .where(Item.batch_id == batch_id, Rating.score.is_not(None)).order_by(Rating.id))
+    return [RatingRecord(id=f"rating-{r.id}", item_id=i.external_id, annotator=u.username, role=r.role, score=r.score,
+                         safety_flag=r.safety_flag, comment=r.comment or None, time=r.created_at, scenario=i.scenario,
+                         norms=i.norms or [], provenance=Provenance(source="celm-annotate", details={"round": r.round}))
+            for r, i, u in rows]
+
+
+# -- Label Studio and Argilla ----------------------------------------------------------------------
+
+def _annotations(s: Session, item: Item):
+    return s.execute(select(Rating, User).join(User, User.id == Rating.user_id)
+                     .where(Rating.item_id == item.id, Rating.round == item.round).order_by(Rating.id)).all()
+
+
+def to_label_studio(s: Session, batch_id: int) -> list[dict]:
+    """Label Studio tasks (``data`` + ``annotations`` with a ``choices`` result named ``rating``)."""
+    batch = s.get(Batch, batch_id)
+    tasks = []
+    for item in s.scalars(select(Item).where(Item.batch_id == batch_id).order_by(Item.id)):
+        anns = [{"completed_by": {"email": u.username}, "result": [{
+            "from_name": "rating", "to_name": "response", "type": "choices",
+            "value": {"choices": [str(r.score) if batch.task == "rating" else r.label]}}]}
+            for r, u in _annotations(s, item)]
+        tasks.append({"id": item.id, "data": {"id": item.external_id, "instruction": item.instruction, "response": item.response,
+                                              "scenario": item.scenario, "norms": item.norms or []}, "annotations": anns})
+    return tasks
+
+
+def to_argilla(s: Session, batch_id: int) -> list[dict]:
+    """Argilla 2.x records: ``fields``, ``metadata`` and submitted ``responses`` for a ``rating`` question."""
+    batch = s.get(Batch, batch_id)
+    out = []
+    for item in s.scalars(select(Item).where(Item.batch_id == batch_id).order_by(Item.id)):
+        responses = [{"user_id": u.username, "status": "submitted",
+                      "values": {"rating": {"value": r.score if batch.task == "rating" else r.label}}}
+                     for r, u in _annotations(s, item)]
+        out.append({"id": item.external_id, "fields": {"instruction": item.instruction, "response": item.response},
+                    "metadata": {"scenario": item.scenario, "norms": item.norms or []}, "responses": responses})
+    return out
+
+
+def rows_from_label_studio(tasks: list[dict]) -> tuple[list[dict], list[tuple[str, str, str]]]:
+    """Items and their annotations (external id, annotator, value) from a Label Studio export."""
+    rows, anns = [], []
+    for k, t in enumerate(tasks, start=1):
+        data = t.get("data") or {}
+        if not data.get("instruction") or not data.get("response"):
+            raise ValueError(f"task {k}: data.instruction and data.response are required")
+        ext = str(data.get("id") or t.get("id") or k)
+        rows.append({"external_id": ext, "instruction": data["instruction"], "response": data["response"],
+                     "scenario": data.get("scenario"), "norms": data.get("norms") or []})
+        for a in t.get("annotations") or []:
+            who = (a.get("completed_by") or {}).get("email") if isinstance(a.get("completed_by"), dict) else str(a.get("completed_by"))
+            for res in a.get("result") or []:
+                choices = (res.get("value") or {}).get("choices") or []
+                if choices:
+                    anns.append((ext, who, choices[0]))
+    return rows, anns
+
+
+def rows_from_argilla(records: list[dict]) -> tuple[list[dict], list[tuple[str, str, str]]]:
+    rows, anns = [], []
+    for k, r in enumerate(records, start=1):
+        fields = r.get("fields") or {}
+        if not fields.get("instruction") or not fields.get("response"):
+            raise ValueError(f"record {k}: fields.instruction and fields.response are required")
+        ext = str(r.get("id") or k)
+        meta = r.get("metadata") or {}
+        rows.append({"external_id": ext, "instruction": fields["instruction"], "response": fields["response"],
+                     "scenario": meta.get("scenario"), "norms": meta.get("norms") or []})
+        for resp in r.get("responses") or []:
+            if resp.get("status", "submitted") == "submitted" and "rating" in (resp.get("values") or {}):
+                anns.append((ext, str(resp.get("user_id")), str(resp["values"]["rating"]["value"])))
+    return rows, anns

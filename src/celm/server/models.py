@@ -1,0 +1,138 @@
+"""The tables. Ratings are unique per (item, rater, role, round), so a repeated submission can
+never count twice, and a returned batch keeps its old ratings (superseded) for the record."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from celm.server.db import Base
+
+ROLES = ("admin", "annotator", "senior", "reviewer", "redteamer")
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    qualified: Mapped[bool] = mapped_column(Boolean, default=False)  # passed the competence test
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+class WebSession(Base):
+    __tablename__ = "sessions"
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    last_seen: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+class TestQuestion(Base):
+    __tablename__ = "test_questions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instruction: Mapped[str] = mapped_column(Text)
+    response: Mapped[str] = mapped_column(Text)
+    score: Mapped[int] = mapped_column(Integer)  # the answer key, 0-6
+
+
+class TestAttempt(Base):
+    __tablename__ = "test_attempts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    correct: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(Integer)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+class Batch(Base):
+    __tablename__ = "batches"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    task: Mapped[str] = mapped_column(String(16), default="rating")  # rating (0-6) | label (safe/reject/risk)
+    source: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    items: Mapped[list["Item"]] = relationship(back_populates="batch")
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), index=True)
+    external_id: Mapped[str] = mapped_column(String(200))
+    instruction: Mapped[str] = mapped_column(Text)
+    response: Mapped[str] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(String(200), default="")
+    scenario: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    norms: Mapped[list] = mapped_column(JSON, default=list)
+    round: Mapped[int] = mapped_column(Integer, default=1)  # bumped when a rejected block is returned
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open | disagreement | done
+    final_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    final_label: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    block_id: Mapped[int | None] = mapped_column(ForeignKey("review_blocks.id"), nullable=True, index=True)
+    batch: Mapped[Batch] = relationship(back_populates="items")
+    __table_args__ = (UniqueConstraint("batch_id", "external_id"),)
+
+
+class Assignment(Base):
+    __tablename__ = "assignments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    slot: Mapped[int] = mapped_column(Integer)  # 1 or 2: a third concurrent grab of an item fails on the constraint
+    __table_args__ = (UniqueConstraint("item_id", "user_id", "round"), UniqueConstraint("item_id", "round", "slot"))
+
+
+class Rating(Base):
+    __tablename__ = "ratings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # annotator | senior
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    score: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    label: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    safety_flag: Mapped[bool] = mapped_column(Boolean, default=False)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    __table_args__ = (UniqueConstraint("item_id", "user_id", "role", "round"),)
+
+
+class ReviewBlock(Base):
+    __tablename__ = "review_blocks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    sample: Mapped[list] = mapped_column(JSON, default=list)  # item ids the reviewer checks
+    verdicts: Mapped[dict] = mapped_column(JSON, default=dict)  # item id -> correct?
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | accepted | rejected
+    accuracy: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class RedTeamAttempt(Base):
+    __tablename__ = "redteam_attempts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    prompt: Mapped[str] = mapped_column(Text)
+    scenario: Mapped[str] = mapped_column(String(64), index=True)
+    model: Mapped[str] = mapped_column(String(200))
+    response: Mapped[str] = mapped_column(Text, default="")
+    judge_label: Mapped[str] = mapped_column(String(16), default="")
+    judge_p_risk: Mapped[float] = mapped_column(Float, default=0.0)
+    unsafe: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # the red-teamer's own mark
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)

@@ -1,0 +1,24 @@
+"""Server settings; every one has a default and can be set from ``celm serve`` options."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ServerSettings:
+    db_url: str = "sqlite:///celm-annotations.db"
+    secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
+    session_ttl_s: int = 8 * 3600  # idle time after which a session expires
+    secure_cookies: bool = False  # set behind HTTPS: cookies then travel only over TLS
+    block_size: int = 2000  # the reviewer samples every this many finished items ...
+    sample_size: int = 200  # ... this many of them
+    acceptance_bar: float = 0.95  # below it the whole block is rejected and returned
+    pass_mark: float = 0.9  # competence test
+    test_tolerance: int = 1  # a test answer within this many ranks of the key counts as right
+    login_attempts: int = 5  # failed logins per user and address ...
+    login_window_s: int = 300  # ... within this window before login is refused for a while
+    redteam_models: tuple[str, ...] = ("echo",)
+    judge: str = "builtin?mode=fast"
+    migrate: bool = True  # run Alembic migrations at start-up

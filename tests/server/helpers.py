@@ -1,0 +1,60 @@
+"""Shared by the server tests: an app on a fresh SQLite file, logging in, CSRF tokens from pages."""
+
+import re
+
+from fastapi.testclient import TestClient
+
+from celm.server import ServerSettings, create_app
+from celm.server.models import TestQuestion, User
+from celm.server.workflow import create_user
+
+PASSWORD = "correct-horse-9"
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def make_app(tmp_path, **settings):
+    s = ServerSettings(db_url=f"sqlite:///{tmp_path / 'app.db'}", secret_key="test-secret", **settings)
+    return create_app(s)
+
+
+def db(app):
+    return app.state.maker()
+
+
+def add_user(app, username, role, qualified=None):
+    with db(app) as s:
+        user = create_user(s, username, PASSWORD, role)
+        if qualified is not None:
+            user.qualified = qualified
+            s.commit()
+        return user.id
+
+
+def login(app, username, password=PASSWORD) -> tuple[TestClient, str]:
+    """A client logged in as ``username`` and its session's CSRF token."""
+    client = TestClient(app)
+    page = client.get("/login")
+    token = CSRF.search(page.text).group(1)
+    r = client.post("/login", data={"username": username, "password": password, "csrf": token}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    return client, session_csrf(client)
+
+
+def session_csrf(client) -> str:
+    page = client.get("/login")  # any page with the header form (logout) carries the session token
+    for path in ("/", "/dashboard", "/annotate", "/adjudicate", "/review", "/redteam", "/test"):
+        page = client.get(path)
+        m = CSRF.search(page.text)
+        if page.status_code == 200 and m:
+            return m.group(1)
+    raise AssertionError("no page with a CSRF token")
+
+
+def answer_key(app) -> dict[int, int]:
+    with db(app) as s:
+        return {q.id: q.score for q in s.query(TestQuestion)}
+
+
+def user_id(app, username):
+    with db(app) as s:
+        return s.query(User).filter_by(username=username).one().id
