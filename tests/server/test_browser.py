@@ -1,0 +1,136 @@
+"""The whole path in real headless Chromium (Debian's package), driven by Playwright."""
+
+import os
+import shutil
+import socket
+import threading
+import time
+
+import pytest
+
+from celm.data.bundled import load_preference_pairs
+from celm.data.io import read_records, write_records
+from tests.server.helpers import PASSWORD, add_user, answer_key, make_app
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason="no Chromium (apt install chromium)")
+
+
+@pytest.fixture
+def live(tmp_path):
+    import uvicorn
+
+    app = make_app(tmp_path, block_size=1000, sample_size=3)
+    add_user(app, "admin", "admin")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield app, f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+def _login(browser, base, username, **ctx):
+    page = browser.new_context(**ctx).new_page()
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login")
+    page.wait_for_load_state()
+    return page
+
+
+def _rate_everything(page, base, score_for):
+    page.goto(f"{base}/annotate")
+    while page.locator("#submit-rating").count():
+        response = page.inner_text("#response")
+        page.check(f"#score-{score_for(response)}")
+        page.click("#submit-rating")
+        page.wait_for_load_state()
+
+
+def test_whole_path_in_chromium(live, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    app, base = live
+    pairs = load_preference_pairs()[:2]
+    batch = write_records(tmp_path / "batch.jsonl", pairs)
+    chosen = {p.chosen for p in pairs}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        admin = _login(browser, base, "admin")
+        assert "/dashboard" in admin.url
+        for name, role in (("ann1", "annotator"), ("ann2", "annotator"), ("senior", "senior"), ("rev", "reviewer")):
+            admin.goto(f"{base}/admin/users")
+            admin.fill("#new-username", name)
+            admin.fill("#new-password", PASSWORD)
+            admin.select_option("#new-role", role)
+            admin.click("#create-user")
+            admin.wait_for_load_state()
+        assert admin.locator(".uname").count() == 5
+        admin.goto(f"{base}/admin/import")
+        admin.fill("#batch-name", "browser-batch")
+        admin.set_input_files("#batch-file", str(batch))
+        admin.click("#import")
+        admin.wait_for_load_state()
+        assert "browser-batch" in admin.inner_text("body")
+
+        keys = answer_key(app)
+        annotators = {}
+        for name in ("ann1", "ann2"):
+            page = _login(browser, base, name, viewport={"width": 390, "height": 844})  # a phone
+            assert "/test" in page.url
+            for qid, key in keys.items():
+                page.select_option(f"select[name=q{qid}]", str(key))
+            page.click("#submit-test")
+            page.wait_for_load_state()
+            assert "40/40" in page.inner_text("#message")
+            annotators[name] = page
+        _rate_everything(annotators["ann1"], base, lambda text: 0 if text in chosen else 6)
+        disputed = pairs[0].rejected
+        _rate_everything(annotators["ann2"], base, lambda text: 0 if text in chosen else (2 if text == disputed else 6))
+        phone = annotators["ann2"]
+        assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")  # no sideways scrolling
+        assert "暂时没有待标注的条目" in phone.inner_text("#empty")
+
+        senior = _login(browser, base, "senior")
+        assert disputed in senior.inner_text("body")
+        assert sorted(senior.locator(".given").all_inner_texts()) == ["2", "6"]
+        senior.check("#score-6")
+        senior.click("#submit-adjudication")
+        senior.wait_for_load_state()
+        assert senior.locator("#empty").count() == 1
+
+        admin.goto(f"{base}/admin/import")
+        admin.click(".close-batch")
+        admin.wait_for_load_state()
+        rev = _login(browser, base, "rev")
+        rev.click(".block-link")
+        rev.wait_for_load_state()
+        assert rev.locator(".verdict-ok").count() == 3
+        rev.click("#submit-review")
+        rev.wait_for_load_state()
+        assert rev.locator(".status").first.inner_text() in ("已通过", "accepted")
+
+        admin.goto(f"{base}/dashboard")
+        assert admin.inner_text("#raw-agreement") == "75.0%" and admin.inner_text("#senior-match") == "100.0%"
+        assert admin.inner_text("#acceptance") == "100.0%"
+        for kind in ("sft", "pairs"):
+            body = admin.request.get(f"{base}/export/1/{kind}").body()
+            (tmp_path / f"{kind}.jsonl").write_bytes(body)
+        assert len(read_records(tmp_path / "sft.jsonl")) == 2
+        out_pairs = read_records(tmp_path / "pairs.jsonl")
+        assert {(p.chosen, p.rejected) for p in out_pairs} == {(p.chosen, p.rejected) for p in pairs}
+
+        admin.click("text=English")
+        admin.wait_for_load_state()
+        assert "Dashboard" in admin.inner_text("header")
+        admin.click("#logout")
+        admin.wait_for_load_state()
+        assert "/login" in admin.url
+        browser.close()
