@@ -171,6 +171,11 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         resp.delete_cookie(SESSION_COOKIE)
         return resp
 
+    @route("GET", "/api/me", ANY, api=True)
+    def me(request, auth):
+        return {"username": auth.user.username, "role": auth.user.role, "qualified": auth.user.qualified,
+                "csrf": auth.session.csrf}
+
     @route("GET", "/", ANY)
     def home(request, auth):
         start = {"admin": "/dashboard", "senior": "/adjudicate", "reviewer": "/review", "redteamer": "/redteam",

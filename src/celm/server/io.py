@@ -50,12 +50,12 @@ def _import_annotations(s: Session, batch: Batch, anns, settings: ServerSettings
     skipped = 0
     for ext, who, value in anns:
         user, item = users.get(who), items.get(ext)
-        slot = 1 + len(s.scalars(select(Assignment).where(Assignment.item_id == item.id)).all()) if item else 3
-        if user is None or item is None or slot > 2:
+        if user is None or item is None or item.assigned >= 2:
             skipped += 1
             continue
         try:
-            s.add(Assignment(item_id=item.id, user_id=user.id, round=item.round, slot=slot))
+            item.assigned += 1
+            s.add(Assignment(item_id=item.id, user_id=user.id, round=item.round, slot=item.assigned))
             s.commit()
         except IntegrityError:
             s.rollback()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from celm.server.db import Base
@@ -75,13 +75,14 @@ class Item(Base):
     scenario: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     norms: Mapped[list] = mapped_column(JSON, default=list)
     round: Mapped[int] = mapped_column(Integer, default=1)  # bumped when a rejected block is returned
-    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open | disagreement | done
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | disagreement | done
+    assigned: Mapped[int] = mapped_column(Integer, default=0)  # annotators holding it this round (at most 2)
     final_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
     final_label: Mapped[str | None] = mapped_column(String(16), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     block_id: Mapped[int | None] = mapped_column(ForeignKey("review_blocks.id"), nullable=True, index=True)
     batch: Mapped[Batch] = relationship(back_populates="items")
-    __table_args__ = (UniqueConstraint("batch_id", "external_id"),)
+    __table_args__ = (UniqueConstraint("batch_id", "external_id"), Index("ix_items_queue", "status", "assigned", "id"))
 
 
 class Assignment(Base):

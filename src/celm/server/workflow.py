@@ -12,7 +12,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -157,27 +157,39 @@ def next_item(s: Session, user: User) -> Item | None:
     _require(user, "annotator")
     if not user.qualified:
         raise WorkflowError("pass the competence test first", 403)
-    rated = select(Rating.item_id).where(Rating.user_id == user.id, Rating.role == "annotator", Rating.round == Item.round)
+    # NOT EXISTS on (item, user, ...) hits the unique indexes: constant work per row, however many ratings there are
+    rated = select(Rating.id).where(Rating.item_id == Item.id, Rating.user_id == user.id, Rating.role == "annotator",
+                                    Rating.round == Item.round).exists()
     mine = s.scalar(select(Item).join(Assignment, (Assignment.item_id == Item.id) & (Assignment.round == Item.round))
-                    .where(Assignment.user_id == user.id, Item.status == "open", Item.id.not_in(rated)).order_by(Item.id).limit(1))
+                    .where(Assignment.user_id == user.id, Item.status == "open", ~rated).order_by(Item.id).limit(1))
     if mine:
         return mine
-    for _ in range(20):  # another annotator may take the same slot at the same moment: try the next item
-        taken = (select(func.count()).select_from(Assignment)
-                 .where(Assignment.item_id == Item.id, Assignment.round == Item.round).scalar_subquery())
-        mine_here = select(Assignment.item_id).where(Assignment.user_id == user.id, Assignment.round == Item.round)
-        item = s.scalar(select(Item).where(Item.status == "open", taken < 2, Item.id.not_in(mine_here))
-                        .order_by(Item.id).limit(1))
-        if item is None:
+    held = select(Assignment.id).where(Assignment.item_id == Item.id, Assignment.user_id == user.id,
+                                       Assignment.round == Item.round).exists()
+    rng = random.Random()
+    for _ in range(10):
+        # the first open items (half-taken ones first, to finish items), tried in a random order so that
+        # fifty annotators asking at once do not all fight over the same row
+        candidates = list(s.scalars(select(Item.id).where(Item.status == "open", Item.assigned < 2, ~held)
+                                    .order_by(Item.assigned.desc(), Item.id).limit(32)))
+        if not candidates:
             return None
-        slot = 1 + s.scalar(select(func.count()).select_from(Assignment)
-                            .where(Assignment.item_id == item.id, Assignment.round == item.round))
-        try:
-            s.add(Assignment(item_id=item.id, user_id=user.id, round=item.round, slot=slot))
-            s.commit()
-            return item
-        except IntegrityError:
-            s.rollback()
+        rng.shuffle(candidates)
+        for candidate in candidates:
+            # claim a slot atomically: the UPDATE only succeeds while fewer than two annotators hold the item
+            claimed = s.execute(update(Item).where(Item.id == candidate, Item.assigned < 2)
+                                .values(assigned=Item.assigned + 1)).rowcount
+            if not claimed:
+                s.rollback()
+                continue
+            item = s.get(Item, candidate)
+            s.refresh(item)
+            try:
+                s.add(Assignment(item_id=item.id, user_id=user.id, round=item.round, slot=item.assigned))
+                s.commit()
+                return item
+            except IntegrityError:
+                s.rollback()
     return None
 
 
@@ -316,6 +328,7 @@ def review_block(s: Session, user: User, block_id: int, verdicts: dict[int, bool
         for item in s.scalars(select(Item).where(Item.block_id == block.id)):
             item.round += 1  # old ratings stay, superseded; two annotators rate it afresh
             item.status, item.final_score, item.final_label, item.finished_at, item.block_id = "open", None, None, None, None
+            item.assigned = 0
     s.commit()
     return block
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 06:17:13.840429
+Create Date: 2026-11-24 06:26:52.648876
 """
 from alembic import op
 import sqlalchemy as sa
@@ -114,6 +114,7 @@ def upgrade() -> None:
     sa.Column('norms', sa.JSON(), nullable=False),
     sa.Column('round', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('assigned', sa.Integer(), nullable=False),
     sa.Column('final_score', sa.Integer(), nullable=True),
     sa.Column('final_label', sa.String(length=16), nullable=True),
     sa.Column('finished_at', sa.DateTime(), nullable=True),
@@ -126,8 +127,8 @@ def upgrade() -> None:
     with op.batch_alter_table('items', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_items_batch_id'), ['batch_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_items_block_id'), ['block_id'], unique=False)
+        batch_op.create_index('ix_items_queue', ['status', 'assigned', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_items_scenario'), ['scenario'], unique=False)
-        batch_op.create_index(batch_op.f('ix_items_status'), ['status'], unique=False)
 
     op.create_table('assignments',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -181,8 +182,8 @@ def downgrade() -> None:
 
     op.drop_table('assignments')
     with op.batch_alter_table('items', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_items_status'))
         batch_op.drop_index(batch_op.f('ix_items_scenario'))
+        batch_op.drop_index('ix_items_queue')
         batch_op.drop_index(batch_op.f('ix_items_block_id'))
         batch_op.drop_index(batch_op.f('ix_items_batch_id'))
 
