@@ -1,0 +1,46 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from celm.cli.main import app
+from celm.data.bundled import load_sft_examples
+from celm.data.io import write_records
+
+
+def test_train_sft_from_the_command_line(tmp_path, tiny_model_dir):
+    pytest.importorskip("trl")
+    data = write_records(tmp_path / "sft.jsonl", load_sft_examples()[:2])
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["train", "sft", "-m", f"hf:{tiny_model_dir}", "-d", str(data), "-o", str(out),
+                                      "--max-steps", "2", "--set", "gradient_accumulation_steps=1", "--set", "lora_r=4",
+                                      "--norms-in-prompt"])
+    assert result.exit_code == 0, result.output
+    cfg = (out / "train_config.yaml").read_text(encoding="utf-8")
+    assert "lora_r: 4" in cfg and "norms_in_prompt: true" in cfg and "learning_rate: 0.0001" in cfg
+    assert json.loads((out / "train_metrics.json").read_text())["steps"] == 2
+    bad = CliRunner().invoke(app, ["train", "dpo", "-m", f"hf:{tiny_model_dir}", "-d", str(data), "-o", str(tmp_path / "x")])
+    assert bad.exit_code == 2 and "preference pairs" in bad.output
+
+
+def test_launch_config_paths_exist():
+    result = CliRunner().invoke(app, ["train", "launch-config", "deepspeed_zero3"])
+    assert result.exit_code == 0 and "zero_stage: 3" in open(result.output.strip(), encoding="utf-8").read()
+
+
+def test_serve_create_user(tmp_path):
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    runner = CliRunner()
+    r = runner.invoke(app, ["serve", "--db", db, "create-user", "boss", "--role", "admin"], env={"CELM_PASSWORD": "long-enough-pw"})
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["serve", "--db", db, "create-user", "boss", "--role", "admin"], env={"CELM_PASSWORD": "long-enough-pw"})
+    assert r.exit_code == 2 and "exists" in r.output
+    r = runner.invoke(app, ["serve", "--db", db, "create-user", "x", "--role", "king"], env={"CELM_PASSWORD": "long-enough-pw"})
+    assert r.exit_code == 2 and "unknown role" in r.output
+    from celm.server.db import make_engine, make_sessionmaker
+    from celm.server.models import User
+    from celm.server.security import verify_password
+
+    with make_sessionmaker(make_engine(db))() as s:
+        boss = s.query(User).filter_by(username="boss").one()
+        assert boss.role == "admin" and verify_password(boss.password_hash, "long-enough-pw")
