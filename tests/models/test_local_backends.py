@@ -96,3 +96,16 @@ def test_failed_items_recorded_and_retried(tmp_path):
     empty.write_text('{"nothing": "matches"}', encoding="utf-8")
     with pytest.raises(BackendError, match=items[0].id):
         generate_responses(items, get_model(f"scripted:{empty}"), cache=tmp_path / "d.sqlite", progress=False, fail_fast=True)
+
+
+def test_hf_cache_identity_changes_when_weights_are_rewritten(tmp_path):
+    import time
+
+    from tests.tiny_models import make_tiny_model
+
+    folder = make_tiny_model(tmp_path / "m")
+    first = get_model(f"hf:{folder}").cache_identity
+    assert get_model(f"hf:{folder}").cache_identity == first
+    time.sleep(0.01)
+    make_tiny_model(tmp_path / "m", seed=1)  # retrained in place: the cache must not answer for the old model
+    assert get_model(f"hf:{folder}").cache_identity != first
