@@ -25,6 +25,7 @@ def serve(
     sample_size: int = typer.Option(200, help="items the reviewer checks per block"),
     acceptance_bar: float = typer.Option(0.95, help="reviewer accuracy below which a block is returned"),
     redteam_model: list[str] = typer.Option(["echo"], help="model specs red-teamers may attack (repeat)"),
+    workers: int = typer.Option(1, help="server processes (use about one per CPU core; needs --secret to share sessions)"),
 ) -> None:
     """Start the server. First create an admin: celm serve create-user admin --role admin"""
     ctx.obj = {"db": db}
@@ -40,8 +41,17 @@ def serve(
         settings.secret_key = secret
     else:
         console.print("[yellow]no --secret / CELM_SECRET: sessions end when the server restarts[/yellow]")
-    console.print(f"celm annotation app on http://{host}:{port} ({db.split('://')[0]})")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=os.environ.get("CELM_LOG_LEVEL", "warning"))
+    console.print(f"celm annotation app on http://{host}:{port} ({db.split('://')[0]}, {workers} worker(s))")
+    level = os.environ.get("CELM_LOG_LEVEL", "warning")
+    if workers <= 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=level)
+        return
+    import dataclasses
+    import json
+
+    create_app(settings)  # migrate and seed the test questions once, before the workers start
+    os.environ["CELM_SERVER_SETTINGS"] = json.dumps({**dataclasses.asdict(settings), "migrate": False})
+    uvicorn.run("celm.server.app:app_from_env", factory=True, workers=workers, host=host, port=port, log_level=level)
 
 
 @app.command("create-user")

@@ -76,32 +76,74 @@ def find_overlaps(queries: Sequence[str], references: Sequence[str], *, threshol
 
 
 def shingle_hashes(text: str, n: int = 3) -> set[int]:
-    """CRC-32 of each character n-gram (one UTF-32 buffer, sliced: no per-gram encoding)."""
-    if len(text) <= n:
-        return {zlib.crc32(text.encode("utf-32-le"))} if text else set()
-    view, crc = memoryview(text.encode("utf-32-le")), zlib.crc32
-    return {crc(view[4 * i:4 * (i + n)]) for i in range(len(text) - n + 1)}
+    """The n-gram ids of one text (as :func:`shingle_arrays` computes them)."""
+    values, offsets = shingle_arrays([text], n)
+    return set(values[offsets[0]:offsets[1]].tolist())
 
 
-def _signatures(hash_sets: Sequence[set[int]], num_perm: int, chunk: int = 4096):
-    """MinHash signatures (docs x num_perm, uint32) with multiply-shift hashing, vectorised in chunks."""
+def shingle_arrays(texts: Sequence[str], n: int = 3):
+    """Character n-gram ids of many texts at once: (values, offsets), text k's ids being
+    ``values[offsets[k]:offsets[k + 1]]`` (repeats included). One NumPy pass over all the text: Unicode
+    code points fit in 21 bits, so a 3-gram packs into one 63-bit integer exactly; longer n-grams are
+    mixed polynomially. A text shorter than n is one id of its own."""
+    import numpy as np
+
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    if len(codes) >= n:
+        windows = len(codes) - n + 1
+        ids = np.zeros(windows, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for k in range(n):
+                ids = (ids << np.uint64(21)) if n <= 3 else ids * np.uint64(0x100000001B3)
+                ids = ids + codes[k:k + windows]
+    else:
+        ids = np.zeros(0, dtype=np.uint64)
+    counts = np.maximum(lengths - n + 1, 0)
+    short = np.flatnonzero((lengths > 0) & (lengths < n))
+    # positions of every text's full windows, in text order
+    take = np.repeat(starts, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
+    values = ids[take]
+    if len(short):
+        extra = np.array([hash_short(texts[k]) for k in short], dtype=np.uint64)
+        counts = counts.copy()
+        counts[short] = 1
+        insert_at = np.cumsum(np.maximum(lengths - n + 1, 0))[short] - np.maximum(lengths - n + 1, 0)[short]
+        values = np.insert(values, insert_at, extra)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return values, offsets
+
+
+def hash_short(text: str) -> int:
+    # high bit set: never equal to a packed n-gram (those use at most 63 bits)
+    return (zlib.crc32(text.encode("utf-8")) | (1 << 63)) & (2**64 - 1)
+
+
+def _signatures(values, offsets, num_perm: int):
+    """MinHash signatures (docs x num_perm, uint32).
+
+    Each n-gram id is mixed once to 32 bits; each permutation is then a multiply-add-xorshift on
+    uint32 (a bijection of the 32-bit space), applied to all n-grams in one vector operation and
+    reduced per document with ``minimum.reduceat``. Candidates are confirmed by exact Jaccard, so
+    these cheap permutations only need to propose the right pairs, not estimate Jaccard exactly."""
     import numpy as np
 
     rng = np.random.default_rng(1)
-    a = rng.integers(1, 2**63, size=num_perm, dtype=np.uint64) | np.uint64(1)
-    b = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
-    sig = np.full((len(hash_sets), num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
-    for start in range(0, len(hash_sets), chunk):
-        block = hash_sets[start:start + chunk]
-        sizes = np.fromiter((len(h) for h in block), dtype=np.int64, count=len(block))
-        nonempty = np.flatnonzero(sizes)
-        if not len(nonempty):
-            continue
-        flat = np.fromiter((x for k in nonempty for x in block[k]), dtype=np.uint64, count=int(sizes.sum()))
-        with np.errstate(over="ignore"):  # wrap-around is the hash
-            hashed = ((flat[:, None] * a + b) >> np.uint64(32)).astype(np.uint32)
-        offsets = np.concatenate([[0], np.cumsum(sizes[nonempty])[:-1]])
-        sig[start + nonempty] = np.minimum.reduceat(hashed, offsets, axis=0)
+    a = rng.integers(1, 2**32, size=num_perm, dtype=np.uint64).astype(np.uint32) | np.uint32(1)
+    b = rng.integers(0, 2**32, size=num_perm, dtype=np.uint64).astype(np.uint32)
+    n_docs = len(offsets) - 1
+    sig = np.full((n_docs, num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
+    nonempty = np.flatnonzero(np.diff(offsets))
+    if not len(nonempty):
+        return sig
+    with np.errstate(over="ignore"):  # wrap-around is the hash
+        mixed = values * np.uint64(0x9E3779B97F4A7C15)
+        x = ((mixed ^ (mixed >> np.uint64(31))) >> np.uint64(32)).astype(np.uint32)
+        for p in range(num_perm):
+            h = x * a[p] + b[p]
+            h ^= h >> np.uint32(15)
+            sig[nonempty, p] = np.minimum.reduceat(h, offsets[nonempty])
     return sig
 
 
@@ -145,14 +187,21 @@ def near_duplicate_clusters(texts: Sequence[str], *, threshold: float = 0.7, num
     first: dict[str, int] = {}
     rep = [first.setdefault(t, i) for i, t in enumerate(texts)]
     uniq = sorted(set(rep))
-    sets = [shingle_hashes(texts[i], n) for i in uniq]
+    values, offsets = shingle_arrays([texts[i] for i in uniq], n)
+    sets: dict[int, set] = {}
+
+    def grams(k: int) -> set:
+        if k not in sets:
+            sets[k] = set(values[offsets[k]:offsets[k + 1]].tolist())
+        return sets[k]
+
     parent = list(range(len(texts)))
     for i, r in enumerate(rep):
         parent[i] = r
     if len(uniq) > 1:
         # bands x rows = num_perm with the LSH's S-curve centred below the threshold (fewer misses)
         bands = next(b for b in (32, 16, 8, 4, 2, 1) if num_perm % b == 0 and (1 / b) ** (b / num_perm) >= threshold - 0.25)
-        pairs = _candidate_pairs(_signatures(sets, num_perm), bands)
+        pairs = _candidate_pairs(_signatures(values, offsets, num_perm), bands)
 
         def find(i: int) -> int:
             while parent[i] != i:
@@ -162,7 +211,7 @@ def near_duplicate_clusters(texts: Sequence[str], *, threshold: float = 0.7, num
 
         for a, b in pairs.tolist():
             ra, rb = find(uniq[a]), find(uniq[b])
-            if ra != rb and jaccard(sets[a], sets[b]) >= threshold:
+            if ra != rb and jaccard(grams(a), grams(b)) >= threshold:
                 parent[max(ra, rb)] = min(ra, rb)
         return [find(i) for i in range(len(texts))]
     return rep

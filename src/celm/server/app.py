@@ -40,6 +40,15 @@ class Auth:
     body: Any = None
 
 
+def app_from_env() -> FastAPI:
+    """The app for ``uvicorn --factory`` worker processes: settings arrive as JSON in CELM_SERVER_SETTINGS."""
+    import os
+
+    raw = json.loads(os.environ["CELM_SERVER_SETTINGS"])
+    raw["redteam_models"] = tuple(raw.get("redteam_models", ()))
+    return create_app(ServerSettings(**raw))
+
+
 def create_app(settings: ServerSettings | None = None) -> FastAPI:
     settings = settings or ServerSettings()
     if settings.migrate:

@@ -131,8 +131,8 @@ def audit(db_url: str, result: LoadResult) -> dict:
 class ServerProcess:
     """``celm serve`` in a child process (so it can be killed with SIGKILL)."""
 
-    def __init__(self, db_url: str, port: int | None = None):
-        self.db_url, self.port = db_url, port or free_port()
+    def __init__(self, db_url: str, port: int | None = None, workers: int = 2):
+        self.db_url, self.port, self.workers = db_url, port or free_port(), workers
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -143,8 +143,9 @@ class ServerProcess:
         import httpx
 
         env = {**os.environ, "CELM_SECRET": "load-test-secret", "NO_COLOR": "1"}
-        self.proc = subprocess.Popen([sys.executable, "-m", "celm.cli.main", "serve", "--db", self.db_url, "--port", str(self.port)],
-                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen([sys.executable, "-m", "celm.cli.main", "serve", "--db", self.db_url, "--port", str(self.port),
+                                      "--workers", str(self.workers)],
+                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
@@ -155,13 +156,14 @@ class ServerProcess:
         raise RuntimeError("the server did not start")
 
     def kill(self) -> None:
+        """SIGKILL to the server and all its worker processes at once (no chance to flush anything)."""
         if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
+            os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
+            os.killpg(self.proc.pid, signal.SIGTERM)
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
@@ -212,10 +214,11 @@ class Postgres:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def run_scenario(db_url: str, *, annotators: int = 50, ratings: int = 20_000, kill: bool = True, log=print) -> dict:
+def run_scenario(db_url: str, *, annotators: int = 50, ratings: int = 20_000, kill: bool = True, workers: int = 2,
+                 log=print) -> dict:
     """Seed, load, (kill -9 mid-load, restart, finish), audit. Returns the figures."""
     names = seed(db_url, annotators=annotators, items=ratings // 2)
-    server = ServerProcess(db_url).start()
+    server = ServerProcess(db_url, workers=workers).start()
     try:
         first = LoadResult()
         if kill:

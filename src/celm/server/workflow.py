@@ -294,6 +294,10 @@ def open_review_blocks(s: Session, batch_id: int, settings: ServerSettings, *, f
     """Every ``block_size`` finished items of a batch become a block whose random sample the reviewer checks."""
     made = []
     while True:
+        pending = s.scalar(select(func.count()).select_from(Item).where(
+            Item.batch_id == batch_id, Item.status == "done", Item.block_id.is_(None)))
+        if not pending or (pending < settings.block_size and not flush_partial):
+            return made  # counted, not loaded: this runs after every finished item
         waiting = s.scalars(select(Item).where(Item.batch_id == batch_id, Item.status == "done", Item.block_id.is_(None))
                             .order_by(Item.finished_at, Item.id).limit(settings.block_size)).all()
         if not waiting or (len(waiting) < settings.block_size and not flush_partial):
