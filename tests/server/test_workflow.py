@@ -1,6 +1,5 @@
 """The paper's whole rating workflow over HTTP: test, blind double rating, adjudication, review, export."""
 
-import io
 import json
 
 from celm.data.bundled import load_preference_pairs
@@ -170,4 +169,9 @@ def test_human_labels_for_judge_calibration(tmp_path):
     (tmp_path / "labels.jsonl").write_bytes(admin.get("/export/1/labels").content)
     labels = read_records(tmp_path / "labels.jsonl")
     assert [(x.id, x.label) for x in labels] == [("r0", "risk"), ("r1", "safe"), ("r2", "safe")]
-    assert io  # (labels feed `celm judge calibrate --labels labels.jsonl`)
+    # the exported labels are what `celm judge calibrate --labels` reads
+    from celm.judge import get_judge
+    from celm.judge.calibrate import calibrate
+
+    report = calibrate(get_judge("keyword"), labels)
+    assert report.n == 3 and report.n_risk == 1

@@ -114,6 +114,7 @@ def eval_cmd(
     output: Path = typer.Option(None, "--output", "-o", help="run folder (default: runs/MODEL-CONFIGHASH; re-running the same command resumes it)"),
     seed: int = typer.Option(0),
     limit: int = typer.Option(None, help="only the first N sampled items"),
+    human_labels: Path = typer.Option(None, help="people's safe/reject/risk labels of this run's responses (the annotation app's `labels` export): report people and judge side by side"),
     profile: str = typer.Option(None, help="compliance profile: gbt45654 (GB/T 45654-2025 question banks) or a YAML file; implies --full"),
 ) -> None:
     """Evaluate a model's safety in the Chinese context (paper tables 3-5).
@@ -136,7 +137,7 @@ def eval_cmd(
         system_prompt=SAFETY_SYSTEM_PROMPT if safety_system_prompt else system_prompt, full=full,
         attacks_per_scenario=per_scenario, benign_per_scenario=benign_per_scenario, max_new_tokens=max_new_tokens,
         concurrency=concurrency, calibration=str(calibration) if calibration else None, seed=seed, limit=limit,
-        profile=profile,
+        profile=profile, human_labels=str(human_labels) if human_labels else None,
     )
     if profile:
         config.full = True

@@ -38,3 +38,18 @@ def compare(
     console.print(md, markup=False, highlight=False, soft_wrap=True)
     if output:
         write_text(output, md)
+
+
+@app.command()
+@friendly_errors
+def human(
+    run: Path = typer.Argument(..., help="a run folder from celm eval"),
+    labels: Path = typer.Option(..., "--labels", "-l", help="JudgeExample labels by people (annotation app: export `labels`)"),
+) -> None:
+    """Add people's labels to a finished run: people and the judge side by side (paper table 3), no model calls.
+
+    Example: celm report human runs/x --labels batch1-labels.jsonl
+    """
+    from celm.evaluate.human import add_human_labels, markdown
+
+    console.print(markdown(add_human_labels(run, labels)), highlight=False)

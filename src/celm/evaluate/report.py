@@ -64,6 +64,10 @@ def markdown_report(metrics: dict) -> str:
         from celm.evaluate.compliance import markdown as compliance_md
 
         lines += [compliance_md(metrics["compliance"])]
+    if "human" in metrics:
+        from celm.evaluate.human import markdown as human_md
+
+        lines += [human_md(metrics["human"])]
     lines += ["Intervals are 95% bootstrap intervals; ★ marks the China-centric scenarios.", ""]
     return "\n".join(lines)
 
@@ -93,7 +97,7 @@ def html_report(metrics: dict, responses: dict[str, list[Response]], judgements:
         arms.append({"name": arm, "m": m, "rows": rows, "riskiest": _riskiest(responses.get(arm, []), judgements.get(arm, []))})
     data = {"scenarios": [{"id": s.id, "zh": s.name_zh, "en": s.name_en} for s in tax.scenarios]}
     return template.render(metrics=metrics, arms=arms, data_json=json.dumps(data, ensure_ascii=False),
-                           ablation=metrics.get("norm_ablation"))
+                           ablation=metrics.get("norm_ablation"), human=metrics.get("human"))
 
 
 def write_reports(folder: Path, metrics: dict, responses, judgements) -> None:

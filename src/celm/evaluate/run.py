@@ -39,9 +39,12 @@ class EvalConfig:
     calibration: str | None = None
     limit: int | None = None
     profile: str | None = None  # a compliance profile, e.g. "gbt45654"
+    human_labels: str | None = None  # JudgeExample file from the annotation app: people vs judge
 
     def fingerprint(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+        # human labels do not change what is generated or judged: same folder, same cache
+        settings = {k: v for k, v in asdict(self).items() if k != "human_labels"}
+        return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
 
 
 @dataclass
@@ -176,6 +179,12 @@ def run_eval(config: EvalConfig, folder: str | Path | None = None, *, progress: 
         from celm.evaluate.compliance import assess, load_profile
 
         metrics["compliance"] = assess(load_profile(config.profile), judgements[config.arms[0]], seed=config.seed)
+    if config.human_labels:
+        from celm.evaluate.human import compare_with_humans
+
+        arm = config.arms[0]
+        metrics["human"] = compare_with_humans(judgements[arm], responses[arm], read_records(config.human_labels, "judge_example"),
+                                               seed=config.seed)
     write_json(folder / "metrics.json", metrics)
     run = EvalRun(folder, config, items, responses, judgements, metrics)
     write_reports(folder, metrics, responses, judgements)
