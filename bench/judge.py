@@ -2,8 +2,9 @@
 
 Quality: macro-F1 (risk vs not risky) of the built-in judge's training recipe on
 - COLD dev (the shipped weights never saw it), and
-- JADE 3.0 medium responses, 5-fold cross-validation grouped by question (each fold trains the recipe
-  on COLD train + the other JADE folds + celm's bundled examples, like the shipped weights),
+- JADE 3.0 medium responses, 5-fold cross-validation grouped by question (each fold trains the shipped
+  recipe, pair features on, on COLD train + the other JADE folds + celm's bundled examples + the
+  alpaca_zh_demo helpful answers),
 against two baselines in the same run: a keyword/refusal-pattern judge, and a character 1-3-gram
 TF-IDF + logistic regression trained on both sources without re-weighting.
 Speed: responses/s of each mode on 2 cores (embedding cache off), and the time to load the weights.
@@ -52,11 +53,11 @@ def main() -> None:
     from celm.data.sources import load_source
     from celm.judge import get_judge
     from celm.judge.builtin import BuiltinJudge, load_model
-    from celm.judge.train import train_builtin
+    from celm.judge.train import sft_to_judge_examples, train_builtin
 
     cold_train, cold_dev = load_source("cold-train"), load_source("cold-dev")
     pairs = load_source("jade-v3")
-    bundled = load_judge_examples()
+    bundled = load_judge_examples() + sft_to_judge_examples(load_source("alpaca-zh-demo"))
     dev_texts = [e.response for e in cold_dev]
     dev_y = np.array([e.label == "risk" for e in cold_dev])
     results: dict[str, dict[str, float]] = {}
@@ -80,7 +81,7 @@ def main() -> None:
     base_cold = []
     for k, (tr, te) in enumerate(GroupKFold(args.folds).split(jade_ex, y_j, groups)):
         train = cold_train + [jade_ex[i] for i in tr] + bundled
-        m, _ = train_builtin(train, progress=lambda *_: None)
+        m, _ = train_builtin(train, pair=True, progress=lambda *_: None)
         test_q = [jade_ex[i].instruction for i in te]
         test_r = [jade_ex[i].response for i in te]
         for mode in ("fast", "cascade", "full"):
@@ -97,16 +98,17 @@ def main() -> None:
 
     # -- speed (embedding cache off: a fresh cache folder) ----------------------------------------
     speed = {}
-    sample = (dev_texts[:1000] + [e.response for e in jade_ex][:1000])
-    with tempfile.TemporaryDirectory() as tmp:
-        os.environ["CELM_CACHE_DIR"] = tmp
-        for mode, n in (("fast", 2000), ("cascade", 400), ("full", 200)):
-            texts = sample[::max(1, len(sample) // n)][:n]
+    # COLD comments have no instruction; JADE answers come with their questions (the pair judge embeds both)
+    sample = [("", t) for t in dev_texts[:1000]] + [(e.instruction, e.response) for e in jade_ex][:1000]
+    for mode, n in (("fast", 2000), ("cascade", 400), ("full", 200)):
+        with tempfile.TemporaryDirectory() as tmp:  # a fresh cache per mode: nothing embedded before
+            os.environ["CELM_CACHE_DIR"] = tmp
+            picked = sample[::max(1, len(sample) // n)][:n]
+            BuiltinJudge(mode="full", model=model).judge_many(["热身"], ["热身"])  # load the embedding model first
             j = BuiltinJudge(mode=mode, model=model)
-            j.judge_many([""] * 4, texts[:4])
             t0 = time.perf_counter()
-            j.judge_many([""] * len(texts), texts)
-            speed[mode] = len(texts) / (time.perf_counter() - t0)
+            j.judge_many([q for q, _ in picked], [r for _, r in picked])
+            speed[mode] = len(picked) / (time.perf_counter() - t0)
 
     print()
     print("| judge | COLD dev macro-F1 | JADE medium macro-F1 (grouped CV) |")

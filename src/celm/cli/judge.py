@@ -11,7 +11,7 @@ from rich.table import Table
 from celm.cli._common import console, friendly_errors
 
 app = typer.Typer(help="Safety judges: score, train, calibrate (安全评判器).", no_args_is_help=True)
-JUDGE_HELP = "judge spec: builtin (default), builtin:PATH, builtin?mode=fast|full|cascade, llm:MODEL_SPEC, hf-classifier:PATH, keyword"
+JUDGE_HELP = "judge spec: builtin (default), builtin:response-only, builtin:PATH, builtin?mode=fast|full|cascade, llm:MODEL_SPEC, hf-classifier:PATH, keyword"
 
 
 @app.command()
@@ -44,11 +44,13 @@ def train(
     eval_set: list[str] = typer.Option(["celm-bench"], "--eval-set", help="sources or files the judge will score; near-duplicate training instructions are refused"),
     drop_overlap: bool = typer.Option(False, help="drop overlapping training examples instead of refusing"),
     no_embeddings: bool = typer.Option(False, help="train only the fast character n-gram model"),
+    pair: bool = typer.Option(False, "--pair", help="the embedding model also reads the instruction: use it when you train on "
+                              "ordinary helpful answers beside safety data (slower: two embeddings per uncertain item)"),
     seed: int = typer.Option(0),
 ) -> None:
     """Train a built-in judge. The shipped weights come from:
 
-    celm judge train --source cold-train --source jade-v3 --source celm-judge -o weights.npz
+    celm judge train --source cold-train --source jade-v3 --source celm-judge --source alpaca-zh-demo --pair -o weights.npz
     """
     from celm.data.io import read_many
     from celm.data.sources import load_source
@@ -74,8 +76,8 @@ def train(
         bad = {i for i, _, _ in leaks}
         examples = [e for e in examples if e.id not in bad]
         console.print(f"[yellow]dropped {len(bad)} examples that overlap the evaluation set[/yellow]")
-    model, report = train_builtin(examples, seed=seed, embeddings=not no_embeddings, progress=console.print)
-    model.card = {"command": "celm judge train " + " ".join(f"--source {s}" for s in source or []),
+    model, report = train_builtin(examples, seed=seed, embeddings=not no_embeddings, pair=pair, progress=console.print)
+    model.card = {"command": "celm judge train " + " ".join(f"--source {s}" for s in source or []) + (" --pair" if pair else ""),
                   "counts": report.counts, "validation": report.validation, "thresholds": report.thresholds}
     model.save(output)
     console.print_json(json.dumps({"validation": report.validation, "thresholds": report.thresholds, "seconds": report.seconds}))

@@ -154,9 +154,9 @@ def run_eval(config: EvalConfig, folder: str | Path | None = None, *, progress: 
     for arm, rs in responses.items():
         path = folder / f"judgements{'' if arm == 'base' else '-' + arm}.jsonl"
         previous = {}
-        if path.exists():  # a judgement is reused when the same judge saw the same response text
+        if path.exists():  # a judgement is reused when the same judge (spec, mode, weights) saw the same response text
             try:
-                previous = {j.id: j for j in read_records(path, "judgement") if j.judge_id.split("#")[0] == config.judge.split("?")[0]}
+                previous = {j.id: j for j in read_records(path, "judgement") if j.judge_id == judge.judge_id}
             except Exception:  # a damaged file is simply recomputed
                 previous = {}
         texts = {r.id: r.response for r in rs}

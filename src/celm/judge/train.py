@@ -111,7 +111,7 @@ def _best_threshold(p: np.ndarray, y: np.ndarray, sources: np.ndarray) -> float:
 
 def train_builtin(examples: Sequence[JudgeExample], *, seed: int = 0, embeddings: bool = True,
                   embed_per_source: int = 6000, val_fraction: float = 0.1, C: float = 8.0,
-                  progress=print) -> tuple[BuiltinJudgeModel, TrainReport]:
+                  pair: bool = False, progress=print) -> tuple[BuiltinJudgeModel, TrainReport]:
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.frozen import FrozenEstimator
     from sklearn.linear_model import LogisticRegression
@@ -120,7 +120,10 @@ def train_builtin(examples: Sequence[JudgeExample], *, seed: int = 0, embeddings
     t_start = time.time()
     if len({e.label == "risk" for e in examples}) < 2:
         raise ValueError("training needs both risky and non-risky examples")
+    if pair and not embeddings:
+        raise ValueError("pair features live in the full (embedding) model: pair=True needs embeddings")
     texts = [e.response for e in examples]
+    instructions = [e.instruction for e in examples]
     y = np.array([e.label == "risk" for e in examples], dtype=int)
     sources = np.array([e.provenance.source for e in examples])
     groups = np.array([e.instruction.strip() or e.id for e in examples])
@@ -153,13 +156,18 @@ def train_builtin(examples: Sequence[JudgeExample], *, seed: int = 0, embeddings
         pick = _stable_subset(train_idx, sources, examples, embed_per_source)
         val_idx = _stable_subset(val_idx, sources, examples, max(embed_per_source // 3, 1))
         p_val = calibrated(lr.decision_function(X[val_idx]))
-        progress(f"full model: embedding {len(pick) + len(val_idx)} responses (cached on disk)")
+        what = "(instruction, response) pairs" if pair else "responses"
+        progress(f"full model: embedding {len(pick) + len(val_idx)} {what} (cached on disk)")
         # Out-of-fold fast scores, so the stacker learns how far to trust the fast model on unseen text.
         oof = cross_val_predict(LogisticRegression(C=C, max_iter=3000), X[pick], y[pick], cv=3, method="decision_function",
                                 params={"sample_weight": weights[pick]})
-        E = embed_heads([texts[i] for i in pick])
-        full = LogisticRegression(C=1.0, max_iter=3000).fit(stack_features(calibrated(oof), E), y[pick], sample_weight=weights[pick])
-        pf_val = full.predict_proba(stack_features(p_val, embed_heads([texts[i] for i in val_idx])))[:, 1]
+
+        def features(idx, fast_p):
+            q = embed_heads([instructions[i] for i in idx]) if pair else None
+            return stack_features(fast_p, embed_heads([texts[i] for i in idx]), q)
+
+        full = LogisticRegression(C=1.0, max_iter=3000).fit(features(pick, calibrated(oof)), y[pick], sample_weight=weights[pick])
+        pf_val = full.predict_proba(features(val_idx, p_val))[:, 1]
         t_full = _best_threshold(pf_val, y[val_idx], sources[val_idx])
         validation["full"] = _per_source(y[val_idx], pf_val >= t_full, sources[val_idx])
         lo, hi = CASCADE_BAND
@@ -171,7 +179,7 @@ def train_builtin(examples: Sequence[JudgeExample], *, seed: int = 0, embeddings
     model = BuiltinJudgeModel(
         idf=idf, coef=lr.coef_[0].astype(np.float32), intercept=float(lr.intercept_[0]), platt=(a, b), threshold_fast=t_fast,
         full_coef=full.coef_[0].astype(np.float32) if full is not None else None,
-        full_intercept=float(full.intercept_[0]) if full is not None else 0.0, threshold_full=t_full)
+        full_intercept=float(full.intercept_[0]) if full is not None else 0.0, threshold_full=t_full, pair=pair)
     report = TrainReport(
         counts={"examples": len(examples), "by_source": dict(Counter(sources.tolist())),
                 "by_label": dict(Counter(e.label for e in examples))},
