@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -30,7 +31,7 @@ FORMAT_VERSION = 2
 #: the shipped default reads (instruction, response) pairs; see docs/judge.md for why
 DEFAULT_WEIGHTS = "builtin-pair-v2.npz"
 #: shipped weights chosen by name, ``builtin:NAME``: the response-only judge of celm's first release
-BUNDLED_WEIGHTS = {"pair": DEFAULT_WEIGHTS, "response-only": "builtin-v2.npz"}
+BUNDLED_WEIGHTS = {"response-only": "builtin-v2.npz"}
 #: fast scores inside this band go to the embedding model in cascade mode (~10% of responses)
 CASCADE_BAND = (0.2, 0.8)
 #: e5 vectors are unit-length over 384 dimensions, so their element-wise products are tiny; scaling
@@ -63,7 +64,7 @@ class BuiltinJudgeModel:
     def has_full(self) -> bool:
         return self.full_coef is not None
 
-    @property
+    @cached_property
     def digest(self) -> str:
         """A short fingerprint of the weights: part of the judge's id, so a run folder never reuses
         judgements that other weights made under the same spec (e.g. after retraining in place)."""
@@ -169,14 +170,22 @@ def default_weights_path(name: str | None = None) -> Path:
 
 
 def load_model(path: str | Path | None = None) -> BuiltinJudgeModel:
-    """The shipped weights (no path), shipped weights by name (``pair``), or a weights file."""
-    if path is None or path == "":
+    """The shipped weights (no path), shipped weights by name (``response-only``), or a weights file."""
+    if not path:
         path = default_weights_path()
     elif str(path) in BUNDLED_WEIGHTS and not Path(path).exists():
         path = default_weights_path(str(path))
-    path = Path(path)
+    path = Path(path).resolve()
     if not path.exists():
         raise FileNotFoundError(f"{path}: judge weights not found (train them with `celm judge train`)")
+    stat = path.stat()
+    return _load_once(path, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _load_once(path: Path, inode: int, mtime_ns: int, size: int) -> BuiltinJudgeModel:
+    # Keyed by the file's identity as well as its name: the server builds a judge per red-team attempt
+    # and reads the weights once, while weights rewritten in place are read again.
     return BuiltinJudgeModel.load(path)
 
 
