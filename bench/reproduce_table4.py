@@ -113,7 +113,7 @@ def main() -> None:
     for sft, rm, overall, china, mc in rows:
         mc_s = pct(mc["accuracy"]) if mc else "–"
         print(f"{sft:<12}{rm:<10}{mc_s:<36}{pct(overall['acc_eval']):<22}{pct(china['acc_eval']):<22}")
-    gain = paired_difference(judged[("D^h_SFT", "×")], judged[("D^h+c_SFT", "×")], seed=0)
+    gain = paired_difference(judged[("D^h_SFT", "×")], judged[("D^h+c_SFT", "×")])
     summary = {"settings": settings, "rows": [{"sft": s, "rm": r, "acc_eval": o["acc_eval"], "china_centric": c["acc_eval"],
                                                "mc": m["accuracy"] if m else None} for s, r, o, c, m in rows],
                "gain_pp": gain.diff * 100, "gain_ci_pp": [gain.low * 100, gain.high * 100], "n": gain.n,

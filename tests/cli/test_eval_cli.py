@@ -1,4 +1,5 @@
 import json
+import re
 
 from typer.testing import CliRunner
 
@@ -29,7 +30,10 @@ def test_eval_report_compare(tmp_path):
                               "--label", "careful", "-o", str(tmp_path / "cmp.md")])
     assert cmp.exit_code == 0, cmp.output
     md = (tmp_path / "cmp.md").read_text(encoding="utf-8")
-    assert "| risky |" in md and "| careful |" in md and "+100.0*" in md and "paper table 5" in md
+    assert "| risky |" in md and "| careful |" in md and "paper table 5" in md
+    # the gain with its paired interval, which excludes zero: "+100.0 [+LOW, +100.0]* paired"
+    gain = re.search(r"\+100\.0 \[\+(\d+\.\d), \+100\.0\]\* paired", md)
+    assert gain and 80 < float(gain.group(1)) < 100, md
     metrics = json.loads((tmp_path / "a" / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["arms"]["base"]["overall"]["acc_eval"]["value"] == 0.0
 

@@ -42,3 +42,26 @@ def test_norm_ablation_is_paired():
     assert ab["overall"]["n"] == 20 and ab["overall"]["b_only"] == 3 and ab["overall"]["a_only"] == 0
     assert abs(ab["overall"]["diff"] - 0.15) < 1e-9
     assert ab["per_scenario"]["drugs"]["diff"] == 0.2
+
+
+def _report_metrics(js):
+    from celm.evaluate.metrics import compute_metrics as cm
+
+    m = cm(js)
+    return {"model": "m", "judge": "t", "benchmarks": ["b"], "items": len(js), "arms": {"base": m}}
+
+
+def test_report_marks_small_n_and_does_not_rank_indistinguishable_scenarios():
+    from celm.evaluate.report import html_report, markdown_report
+
+    small = markdown_report(_report_metrics(_judgements()))
+    assert "(n=10)" in small and "(n=4)" in small  # per-scenario cells and the 4 benign controls
+    assert "Too few items per scenario to tell the scenarios apart" in small
+    assert "too few items to rank the norms" in small
+    html = html_report(_report_metrics(_judgements()), {}, {})
+    assert "small-n-note" in html and 'class="badge small-n"' in html
+    # 40 items each, 0% against 100% risk: the scenarios are told apart, nothing is marked small
+    big = [_j(i, "drugs", "risk") for i in range(40)] + [_j(100 + i, "gambling", "safe") for i in range(40)]
+    md = markdown_report(_report_metrics(big))
+    assert "Too few items per scenario" not in md and "(n=" not in md.split("Shares carry")[0]
+    assert "Norms broken most" in md

@@ -18,6 +18,7 @@ def friendly_errors(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         from celm.data.errors import DataValidationError
+        from celm.models.catalog import ModelIntegrityError, ModelNotInstalledError
 
         try:
             return fn(*args, **kwargs)
@@ -28,7 +29,7 @@ def friendly_errors(fn):
             if len(exc.issues) > 50:
                 err_console.print(f"  ... and {len(exc.issues) - 50} more")
             raise typer.Exit(2) from None
-        except (FileNotFoundError, ValueError, KeyError) as exc:
+        except (FileNotFoundError, ValueError, KeyError, ModelNotInstalledError, ModelIntegrityError) as exc:
             message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
             err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None

@@ -7,6 +7,7 @@ from celm.data.records import (
     EvalItem,
     Instruction,
     JudgeExample,
+    LabelledResponse,
     MultipleChoiceItem,
     PreferencePair,
     Provenance,
@@ -18,7 +19,7 @@ from celm.data.records import (
 from celm.data.text import normalize_text
 
 __all__ = [
-    "RECORD_TYPES", "DataValidationError", "EvalItem", "Instruction", "Issue", "JudgeExample", "MultipleChoiceItem",
+    "RECORD_TYPES", "DataValidationError", "EvalItem", "Instruction", "Issue", "JudgeExample", "LabelledResponse", "MultipleChoiceItem",
     "PreferencePair", "Provenance", "Rating", "Record", "Response", "SFTExample", "normalize_text", "read_many",
     "read_records", "write_records",
 ]

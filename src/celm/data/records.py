@@ -14,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from celm.taxonomy import get_taxonomy
 
 SafetyLabel = Literal["safe", "reject", "risk"]
+#: The four verdicts people give a (prompt, response) pair (../shared/judge-rubric.md, docs/judge-rubric.md):
+#: the paper's three plus ``irrelevant`` (off-topic, babble, an echo, a question back; nothing harmful).
+HumanLabel = Literal["safe", "reject", "risk", "irrelevant"]
 ItemKind = Literal["attack", "benign"]
 RaterRole = Literal["annotator", "senior", "reviewer"]
 
@@ -171,6 +174,30 @@ class JudgeExample(Record):
     _response = field_validator("response")(_not_blank)
 
 
+class LabelledResponse(Record):
+    """A real model response labelled by people in independent passes plus adjudication.
+
+    ``label`` is the final verdict; ``passes`` holds each independent pass's verdict in order, and
+    ``adjudicated`` says whether the passes disagreed and a third reader decided.
+    """
+
+    record_type: ClassVar[str] = "labelled_response"
+    signature: ClassVar[frozenset[str]] = frozenset({"item_id", "response", "label", "passes"})
+    item_id: str = Field(min_length=1)
+    instruction: str
+    response: str
+    model: str
+    kind: ItemKind = "attack"
+    system_prompt: str | None = None
+    label: HumanLabel
+    passes: list[HumanLabel] = Field(min_length=2)
+    adjudicated: bool = False
+
+    @property
+    def not_risk(self) -> bool:
+        return self.label != "risk"
+
+
 class MultipleChoiceItem(Record):
     """A multiple-choice safety question (SafetyBench, C-Value, translated Anthropic)."""
 
@@ -215,7 +242,7 @@ class JudgementRecord(Record, Verdict):
 RECORD_TYPES: dict[str, type[Record]] = {
     cls.record_type: cls
     for cls in (Instruction, EvalItem, Response, Rating, SFTExample, PreferencePair, JudgeExample, MultipleChoiceItem,
-                JudgementRecord)
+                JudgementRecord, LabelledResponse)
 }
 
 

@@ -1,8 +1,8 @@
 """Compare runs side by side in the layout of the paper's tables 3-6.
 
-Differences against the first run are tested on the same items when the runs share them (paired
-bootstrap and exact McNemar), otherwise as independent shares; ``*`` marks p < 0.05 / an interval
-that excludes zero.
+Differences against the first run are compared on the same items when the runs share them
+(Newcombe's paired score interval and the exact McNemar test), otherwise as independent shares
+(Newcombe's hybrid score interval); ``*`` marks p < 0.05 / an interval that excludes zero.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from celm.evaluate.stats import difference_unpaired, paired_difference
+from celm.evaluate.stats import difference_unpaired, format_difference, format_share, paired_difference
 
 
 def _load(folder: Path) -> tuple[dict, dict]:
@@ -36,9 +36,9 @@ def _sig(ref: dict, other: dict) -> str:
     common = sorted(set(ref) & set(other))
     if len(common) >= 0.9 * max(len(ref), len(other)) and common:
         d = paired_difference([ref[i].label != "risk" for i in common], [other[i].label != "risk" for i in common])
-        return f"{d.diff * 100:+.1f}{'*' if d.significant else ''}"
+        return format_difference(d.to_dict(), significant_mark="*" if d.significant else "") + " paired"
     diff, lo, hi, sig = difference_unpaired([j.label != "risk" for j in ref.values()], [j.label != "risk" for j in other.values()])
-    return f"{diff * 100:+.1f}{'*' if sig else ''}"
+    return format_difference({"diff": diff, "low": lo, "high": hi}, significant_mark="*" if sig else "")
 
 
 def compare_runs(folders: Sequence[str | Path], labels: Sequence[str] | None = None) -> str:
@@ -59,7 +59,7 @@ def compare_runs(folders: Sequence[str | Path], labels: Sequence[str] | None = N
         arm = "base" if "base" in m["arms"] else next(iter(m["arms"]))
         a = m["arms"][arm]["overall"]["acc_eval"]
         delta = "—" if k == 0 else _sig(ref_j[ref_arm], j[arm])
-        lines.append(f"| {name} | {', '.join(m['benchmarks'])} | {a['value'] * 100:.2f} [{a['low'] * 100:.1f}, {a['high'] * 100:.1f}] | "
+        lines.append(f"| {name} | {', '.join(m['benchmarks'])} | {format_share(a)} | "
                      f"{delta} | {_p(m['arms'][arm]['over_refusal'])} |")
     with_both = [(name, m) for name, (m, _) in zip(names, runs) if "norm_ablation" in m]
     if with_both:
@@ -68,7 +68,8 @@ def compare_runs(folders: Sequence[str | Path], labels: Sequence[str] | None = N
         lines.append("| w/o norm | " + " | ".join(_p(m["arms"]["base"]["overall"]["acc_eval"]) for _, m in with_both) + " |")
         lines.append("| w norm | " + " | ".join(_p(m["arms"]["norms"]["overall"]["acc_eval"]) for _, m in with_both) + " |")
         lines.append("| Δ (paired) | " + " | ".join(
-            f"{m['norm_ablation']['overall']['diff'] * 100:+.1f}{'*' if m['norm_ablation']['overall']['p_value'] < 0.05 else ''}"
+            format_difference(m["norm_ablation"]["overall"], significant_mark="*" if m["norm_ablation"]["overall"]["p_value"] < 0.05 else "")
             for _, m in with_both) + " |")
-    lines += ["", "`*`: significant at 5% (paired McNemar on shared items, else an interval excluding zero).", ""]
+    lines += ["", "Δ in points with its 95% interval (Newcombe's score intervals, paired on shared items). `*`: significant "
+              "at 5% (exact McNemar on shared items, else an interval excluding zero). (n=…) marks a share over few items.", ""]
     return "\n".join(lines)

@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from celm.data.records import JudgementRecord
-from celm.evaluate.stats import share
+from celm.evaluate.stats import format_share, share
 
 
 def load_profile(name_or_path: str) -> dict:
@@ -36,7 +36,7 @@ def assess(profile: dict, judgements: list[JudgementRecord], seed: int = 0) -> d
     for name, bank in profile["banks"].items():
         js = [j for j in judgements if _selected(j, bank.get("items", {}))]
         flags = [j.label != "risk" for j in js] if bank["metric"] == "pass_rate" else [j.label == "reject" for j in js]
-        s = share(flags, seed=seed)
+        s = share(flags)
         t, op = bank["threshold"], bank["op"]
         ok_point = s.value >= t if op == ">=" else s.value <= t
         ok_ci = s.low >= t if op == ">=" else s.high <= t
@@ -58,7 +58,7 @@ def markdown(result: dict) -> str:
              "| bank | metric | requirement | estimate [95% CI] | n | result |", "|---|---|---|---|---|---|"]
     for c in result["criteria"]:
         e = c["estimate"]
-        est = "–" if not e["n"] else f"{e['value'] * 100:.1f}% [{e['low'] * 100:.1f}, {e['high'] * 100:.1f}]"
+        est = format_share(e)
         lines.append(f"| {c['zh']} {c['bank']} | {c['metric']} | {c['op']} {c['threshold'] * 100:.0f}% | {est} | {e['n']} | {c['status']} |")
     for c in result["criteria"]:
         for w in c["warnings"]:

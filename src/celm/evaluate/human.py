@@ -33,11 +33,11 @@ def compare_with_humans(judgements: Sequence[JudgementRecord], responses: Sequen
     g = [p[1] for p in pairs]
     out = {"n": len(pairs), "unmatched_labels": len(labels) - len(human), "people": {}, "judge": {}}
     for k, lab in enumerate(LABELS):
-        out["people"][lab] = share([x == lab for x in h], seed=seed + k).to_dict()
-        out["judge"][lab] = share([x == lab for x in g], seed=seed + 10 + k).to_dict()
-    out["people"]["acc_eval"] = share([x != "risk" for x in h], seed=seed + 20).to_dict()
-    out["judge"]["acc_eval"] = share([x != "risk" for x in g], seed=seed + 21).to_dict()
-    diff = paired_difference([x != "risk" for x in h], [x != "risk" for x in g], seed=seed)
+        out["people"][lab] = share([x == lab for x in h]).to_dict()
+        out["judge"][lab] = share([x == lab for x in g]).to_dict()
+    out["people"]["acc_eval"] = share([x != "risk" for x in h]).to_dict()
+    out["judge"]["acc_eval"] = share([x != "risk" for x in g]).to_dict()
+    diff = paired_difference([x != "risk" for x in h], [x != "risk" for x in g])
     out["acc_eval_judge_minus_people"] = {"diff": diff.diff, "low": diff.low, "high": diff.high, "p_value": diff.p_value}
     out["agreement"] = sum(a == b for a, b in pairs) / len(pairs)
     out["kappa"] = float(cohen_kappa_score(h, g)) if len(set(h) | set(g)) > 1 else None
@@ -46,8 +46,7 @@ def compare_with_humans(judgements: Sequence[JudgementRecord], responses: Sequen
 
 
 def markdown(result: dict) -> str:
-    def pct(d):
-        return f"{d['value'] * 100:.1f}% [{d['low'] * 100:.1f}, {d['high'] * 100:.1f}]"
+    from celm.evaluate.stats import format_difference, format_share as pct
 
     d = result["acc_eval_judge_minus_people"]
     lines = ["## People and the judge (paper table 3)", "",
@@ -57,7 +56,7 @@ def markdown(result: dict) -> str:
         r = result[who]
         lines.append(f"| {who} | {pct(r['acc_eval'])} | {pct(r['safe'])} | {pct(r['reject'])} | {pct(r['risk'])} |")
     kappa = f"{result['kappa']:.3f}" if result["kappa"] is not None else "–"
-    lines += ["", f"Judge minus people, Acc_eval: {d['diff'] * 100:+.1f} points [{d['low'] * 100:+.1f}, {d['high'] * 100:+.1f}] "
+    lines += ["", f"Judge minus people, Acc_eval: {format_difference(d)} points "
               f"(McNemar p = {d['p_value']:.3g}); label agreement {result['agreement'] * 100:.1f}%, Cohen's kappa {kappa}.", ""]
     return "\n".join(lines)
 
@@ -76,7 +75,7 @@ def add_human_labels(folder, labels_path, *, seed: int = 0) -> dict:
     suffix = "" if arm == "base" else f"-{arm}"
     result = compare_with_humans(read_records(folder / f"judgements{suffix}.jsonl", "judgement"),
                                  read_records(folder / f"responses{suffix}.jsonl", "response"),
-                                 read_records(labels_path, "judge_example"), seed=seed)
+                                 read_records(labels_path, "judge_example"))
     metrics["human"] = result
     write_json(folder / "metrics.json", metrics)
     rereport(folder)

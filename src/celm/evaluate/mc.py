@@ -131,11 +131,11 @@ def evaluate_mc(items: Sequence[MultipleChoiceItem], model, *, method: str = "ge
         by_position.setdefault(LETTERS[ans], []).append(ok)
     chosen = Counter(LETTERS[p] for p in picks if p is not None)
     return {
-        "method": method, "n": len(items), "accuracy": share(correct, seed=seed).to_dict(),
-        "accuracy_of_parsed": share([c for c, p in zip(correct, parsed) if p], seed=seed + 1).to_dict(),
-        "unparseable": share([not p for p in parsed], seed=seed + 2).to_dict(),
-        "per_category": {k: share(v, seed=seed + 3).to_dict() for k, v in sorted(cats.items())},
-        "accuracy_by_answer_position": {k: share(v, seed=seed + 4).to_dict() for k, v in sorted(by_position.items())},
+        "method": method, "n": len(items), "accuracy": share(correct).to_dict(),
+        "accuracy_of_parsed": share([c for c, p in zip(correct, parsed) if p]).to_dict(),
+        "unparseable": share([not p for p in parsed]).to_dict(),
+        "per_category": {k: share(v).to_dict() for k, v in sorted(cats.items())},
+        "accuracy_by_answer_position": {k: share(v).to_dict() for k, v in sorted(by_position.items())},
         "chosen_letters": dict(sorted(chosen.items())),
         "examples": [{"id": it.id, "answer": LETTERS[ans], "raw": r[:80], "picked": LETTERS[p] if p is not None else None}
                      for it, (_, ans, _), r, p in list(zip(items, shown, raw, picks))[:10]],

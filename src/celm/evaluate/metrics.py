@@ -4,7 +4,7 @@
 - Safe / Reject / Risk shares (paper table 3), overall and on the China-centric subset.
 - Per scenario, per domain, per norm (which norms are broken most).
 - Over-refusal: share of benign control prompts refused (the guideline's rank 6 failure).
-Every share has a 95% bootstrap interval and the number of items behind it.
+Every share has an exact 95% Clopper–Pearson interval and the number of items behind it (celm.evaluate.stats).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ def _block(js: Sequence[JudgementRecord], seed: int) -> dict:
     labels = np.array([j.label for j in js])
     return {
         "n": len(js),
-        "acc_eval": share(labels != "risk", seed=seed).to_dict(),
-        "safe": share(labels == "safe", seed=seed + 1).to_dict(),
-        "reject": share(labels == "reject", seed=seed + 2).to_dict(),
-        "risk": share(labels == "risk", seed=seed + 3).to_dict(),
+        "acc_eval": share(labels != "risk").to_dict(),
+        "safe": share(labels == "safe").to_dict(),
+        "reject": share(labels == "reject").to_dict(),
+        "risk": share(labels == "risk").to_dict(),
     }
 
 
@@ -38,7 +38,7 @@ def compute_metrics(judgements: Sequence[JudgementRecord], *, seed: int = 0, cal
     out: dict = {
         "overall": _block(attacks, seed),
         "china_centric": _block(china, seed + 10),
-        "over_refusal": share([j.label == "reject" for j in benign], seed=seed + 20).to_dict(),
+        "over_refusal": share([j.label == "reject" for j in benign]).to_dict(),
         "benign": _block(benign, seed + 30),
         "per_scenario": {}, "per_domain": {}, "per_norm": {},
     }
@@ -52,7 +52,7 @@ def compute_metrics(judgements: Sequence[JudgementRecord], *, seed: int = 0, cal
     for n in tax.norms:
         js = [j for j in attacks if n.id in j.norms]
         if js:
-            broken = share([j.label == "risk" for j in js], seed=seed + 60)
+            broken = share([j.label == "risk" for j in js])
             out["per_norm"][n.id] = {"n": len(js), "broken": broken.to_dict(), "broken_count": broken.count}
     if calibration is not None and attacks:
         from celm.judge.calibrate import corrected_acc_eval
@@ -71,10 +71,10 @@ def norm_ablation(base: Sequence[JudgementRecord], normed: Sequence[JudgementRec
     common = sorted(set(a) & set(b))
 
     def diff(ids, s):
-        return paired_difference([a[i].label != "risk" for i in ids], [b[i].label != "risk" for i in ids], seed=s).to_dict()
+        return paired_difference([a[i].label != "risk" for i in ids], [b[i].label != "risk" for i in ids]).to_dict()
 
     out = {"overall": diff(common, seed), "reject_shift": paired_difference(
-        [a[i].label == "reject" for i in common], [b[i].label == "reject" for i in common], seed=seed + 1).to_dict(),
+        [a[i].label == "reject" for i in common], [b[i].label == "reject" for i in common]).to_dict(),
         "per_scenario": {}, "per_norm": {}}
     for s in tax.scenario_ids:
         ids = [i for i in common if a[i].scenario == s]

@@ -7,18 +7,16 @@ from importlib import resources
 from pathlib import Path
 
 from celm.data.records import JudgementRecord, Response
+from celm.evaluate.stats import SMALL_N, distinguishable, format_difference, format_share
 from celm.taxonomy import get_taxonomy
 
 
 def _pct(d: dict | None) -> str:
-    if not d or not d.get("n"):
-        return "–"
-    return f"{d['value'] * 100:.1f}% [{d['low'] * 100:.1f}, {d['high'] * 100:.1f}]"
+    return format_share(d)
 
 
 def _diff(d: dict) -> str:
-    mark = " *" if d["p_value"] < 0.05 else ""
-    return f"{d['diff'] * 100:+.1f} [{d['low'] * 100:+.1f}, {d['high'] * 100:+.1f}]{mark}"
+    return format_difference(d, significant_mark=" *" if d["p_value"] < 0.05 else "")
 
 
 def markdown_report(metrics: dict) -> str:
@@ -46,9 +44,18 @@ def markdown_report(metrics: dict) -> str:
             star = " ★" if s.china_centric else ""
             lines.append(f"| {sid}{star} | {s.name_zh} | {s.domain} | {b['n']} | {_pct(b['acc_eval'])} | {_pct(b['safe'])} | "
                          f"{_pct(b['reject'])} | {_pct(b['risk'])} |")
-        broken = sorted(m["per_norm"].items(), key=lambda kv: -kv[1]["broken"]["value"])
-        lines += ["", "Norms broken most (share of their prompts answered riskily):", "", "| norm | broken | n |", "|---|---|---|"]
-        for nid, v in broken[:8]:
+        if not distinguishable([b["acc_eval"] for b in m["per_scenario"].values()]):
+            lines += ["", f"Too few items per scenario to tell the scenarios apart (the intervals of the best and the "
+                          f"worst overlap); shares marked (n=…) rest on fewer than {SMALL_N} items. Read them as a "
+                          f"sample, not a ranking; run `--full` for more items per scenario."]
+        if distinguishable([v["broken"] for v in m["per_norm"].values()]):
+            broken = sorted(m["per_norm"].items(), key=lambda kv: -kv[1]["broken"]["value"])[:8]
+            lines += ["", "Norms broken most (share of their prompts answered riskily):", ""]
+        else:
+            broken = sorted(m["per_norm"].items())
+            lines += ["", "Share of each norm's prompts answered riskily (too few items to rank the norms):", ""]
+        lines += ["| norm | broken | n |", "|---|---|---|"]
+        for nid, v in broken:
             lines.append(f"| {nid} {tax.norm(nid).text_zh[:30]}… | {_pct(v['broken'])} | {v['n']} |")
         lines.append("")
     if "norm_ablation" in metrics:
@@ -68,7 +75,8 @@ def markdown_report(metrics: dict) -> str:
         from celm.evaluate.human import markdown as human_md
 
         lines += [human_md(metrics["human"])]
-    lines += ["Intervals are 95% bootstrap intervals; ★ marks the China-centric scenarios.", ""]
+    lines += ["Shares carry exact 95% Clopper–Pearson intervals, differences Newcombe's score intervals; "
+              f"(n=…) marks a share over fewer than {SMALL_N} items; ★ marks the China-centric scenarios.", ""]
     return "\n".join(lines)
 
 
@@ -84,7 +92,8 @@ def html_report(metrics: dict, responses: dict[str, list[Response]], judgements:
 
     tax = get_taxonomy()
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-    env.filters["pct"] = _pct
+    env.filters["pct"] = lambda d: format_share(d, mark_small=False)  # the HTML shows n beside it
+    env.globals["SMALL_N"] = SMALL_N
     template = env.from_string(resources.files("celm.evaluate").joinpath("templates/report.html").read_text(encoding="utf-8"))
     arms = []
     for arm, m in metrics["arms"].items():
@@ -92,9 +101,11 @@ def html_report(metrics: dict, responses: dict[str, list[Response]], judgements:
         for sid, b in m["per_scenario"].items():
             s = tax.scenario(sid)
             rows.append({"id": sid, "zh": s.name_zh, "en": s.name_en, "domain": s.domain, "china": s.china_centric, "n": b["n"],
-                         "acc": b["acc_eval"]["value"], "acc_txt": _pct(b["acc_eval"]), "safe": b["safe"]["value"],
+                         "small": 0 < b["n"] < SMALL_N,
+                         "acc": b["acc_eval"]["value"], "acc_txt": format_share(b["acc_eval"], mark_small=False), "safe": b["safe"]["value"],
                          "reject": b["reject"]["value"], "risk": b["risk"]["value"]})
-        arms.append({"name": arm, "m": m, "rows": rows, "riskiest": _riskiest(responses.get(arm, []), judgements.get(arm, []))})
+        arms.append({"name": arm, "m": m, "rows": rows, "ranked": distinguishable([b["acc_eval"] for b in m["per_scenario"].values()]),
+                     "riskiest": _riskiest(responses.get(arm, []), judgements.get(arm, []))})
     data = {"scenarios": [{"id": s.id, "zh": s.name_zh, "en": s.name_en} for s in tax.scenarios]}
     return template.render(metrics=metrics, arms=arms, data_json=json.dumps(data, ensure_ascii=False),
                            ablation=metrics.get("norm_ablation"), human=metrics.get("human"))

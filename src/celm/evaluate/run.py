@@ -18,13 +18,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from celm.data.records import EvalItem, JudgementRecord, Response
+from celm.models.registry import DEFAULT_MODEL
 
 DEFAULT_BENCHMARK = "celm-bench"
 
 
 @dataclass
 class EvalConfig:
-    model: str = "gguf:gemma3-270m"
+    model: str = DEFAULT_MODEL
     benchmarks: list[str] = field(default_factory=lambda: [DEFAULT_BENCHMARK])
     judge: str = "builtin"
     arms: list[str] = field(default_factory=lambda: ["base"])  # "base" and/or "norms"

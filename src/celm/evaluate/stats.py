@@ -1,8 +1,18 @@
-"""Interval estimates for shares, and paired comparisons.
+"""Interval estimates for shares and their differences, with known coverage at small n.
 
-The bootstrap of a share of n Bernoulli outcomes resamples n outcomes with replacement; the number
-of successes in such a resample is exactly Binomial(n, p_hat). We draw that directly, which gives
-the same distribution as resampling rows at a fraction of the cost.
+* A share (Acc_eval, Safe/Reject/Risk, over-refusal, per scenario) gets the exact
+  **Clopper–Pearson** interval (statsmodels' ``proportion_confint(method="beta")``). Unlike a
+  bootstrap percentile interval it never collapses to a point: 4/4 reads [40%, 100%], 0/34 reads
+  [0%, 10%]. Why not Wilson: at n = 4 and p = 0.5 no interval that starts above 50% for 4/4 can
+  cover more than 87.5% (Wilson gives 4/4 [51%, 100%]); Clopper–Pearson covers at least 95% at every
+  n and p, at the price of a slightly wider interval (n = 200, p = 0.5: ±7.1 points against ±6.9).
+* A paired difference (the norm ablation, table-4 gains, rounds of the loop) gets **Newcombe's
+  hybrid score interval for paired proportions** (his method 10, 1998), which uses the Wilson
+  intervals of both margins and the correlation between arms; the exact McNemar p-value stays.
+* An unpaired difference (``report compare`` across runs) gets **Newcombe's hybrid score interval**
+  for independent proportions (statsmodels' ``confint_proportions_2indep(method="newcomb")``).
+
+tests/evaluate/test_interval_coverage.py checks coverage over n in {4..200} x p in {0.02..0.98}.
 """
 
 from __future__ import annotations
@@ -11,8 +21,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-N_BOOT = 2000
 LEVEL = 0.95
+#: Below this many items a share is shown with an "n=…" mark and scenarios are not ranked.
+SMALL_N = 30
+
+
+def binomial_interval(count, n, level: float = LEVEL, method: str = "beta"):
+    """A share's interval(s), vectorised over numpy arrays; n == 0 gives (nan, nan).
+
+    ``method``: ``beta`` (Clopper–Pearson, celm's default for shares) or ``wilson`` (score interval,
+    used inside Newcombe's difference intervals).
+    """
+    from statsmodels.stats.proportion import proportion_confint
+
+    count, n = np.asarray(count), np.asarray(n)
+    safe_n = np.where(n > 0, n, 1)
+    low, high = proportion_confint(count, safe_n, alpha=1 - level, method=method)
+    low, high = np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
+    return np.where(n > 0, low, np.nan), np.where(n > 0, high, np.nan)
 
 
 @dataclass(frozen=True)
@@ -26,25 +52,52 @@ class Share:
     def to_dict(self) -> dict:
         return {"value": round(self.value, 4), "low": round(self.low, 4), "high": round(self.high, 4), "n": self.n, "count": self.count}
 
-    def fmt(self, pct: bool = True) -> str:
+    @property
+    def small(self) -> bool:
+        return 0 < self.n < SMALL_N
+
+    def fmt(self, pct: bool = True, mark_small: bool = False) -> str:
         if self.n == 0:
             return "–"
-        if pct:
-            return f"{self.value * 100:.1f}% [{self.low * 100:.1f}, {self.high * 100:.1f}]"
-        return f"{self.value:.3f} [{self.low:.3f}, {self.high:.3f}]"
+        text = (f"{self.value * 100:.1f}% [{self.low * 100:.1f}, {self.high * 100:.1f}]" if pct
+                else f"{self.value:.3f} [{self.low:.3f}, {self.high:.3f}]")
+        return f"{text} (n={self.n})" if mark_small and self.small else text
 
 
-def share(flags, *, n_boot: int = N_BOOT, seed: int = 0, level: float = LEVEL) -> Share:
-    """A share with its bootstrap percentile interval."""
+def format_share(d: dict | None, *, mark_small: bool = True, width: int = 0) -> str:
+    """The one way celm writes a share from metrics.json: ``79.4% [69.1, 89.7]``, plus ``(n=4)``
+    when fewer than SMALL_N items stand behind it."""
+    if not d or not d.get("n"):
+        return "–"
+    text = f"{d['value'] * 100:{width}.1f}% [{d['low'] * 100:.1f}, {d['high'] * 100:.1f}]"
+    return f"{text} (n={d['n']})" if mark_small and d["n"] < SMALL_N else text
+
+
+def format_difference(d: dict, *, significant_mark: str = "") -> str:
+    """A difference in points with its interval: ``+23.5 [+15.4, +31.6]``."""
+    return f"{d['diff'] * 100:+.1f} [{d['low'] * 100:+.1f}, {d['high'] * 100:+.1f}]{significant_mark}"
+
+
+def distinguishable(shares: list[dict]) -> bool:
+    """Whether a ranking of these shares says anything: the highest one's interval lies wholly
+    above the lowest one's. With 4 items per scenario it almost never does."""
+    shares = [d for d in shares if d.get("n")]
+    if len(shares) < 2:
+        return False
+    top = max(shares, key=lambda d: d["value"])
+    bottom = min(shares, key=lambda d: d["value"])
+    return top["low"] > bottom["high"]
+
+
+def share(flags, *, level: float = LEVEL) -> Share:
+    """A share with its Clopper–Pearson interval."""
     flags = np.asarray(flags, dtype=bool)
     n = int(flags.size)
     if n == 0:
         return Share(float("nan"), float("nan"), float("nan"), 0, 0)
     k = int(flags.sum())
-    p = k / n
-    draws = np.random.default_rng(seed).binomial(n, p, n_boot) / n
-    a = (1 - level) / 2
-    return Share(p, float(np.quantile(draws, a)), float(np.quantile(draws, 1 - a)), n, k)
+    low, high = binomial_interval(k, n, level)
+    return Share(k / n, float(low), float(high), n, k)
 
 
 @dataclass(frozen=True)
@@ -76,8 +129,31 @@ def mcnemar_exact(b: int, c: int) -> float:
     return 1.0 if n == 0 else float(binomtest(b, n, 0.5).pvalue)
 
 
-def paired_difference(a, b, *, n_boot: int = N_BOOT, seed: int = 0, level: float = LEVEL) -> PairedDiff:
-    """Difference in share (b - a) with a paired bootstrap interval (items resampled together)."""
+def newcombe_paired(n11, n10, n01, n00, level: float = LEVEL):
+    """Newcombe's hybrid score interval (method 10) for p_B - p_A on paired binary data.
+
+    ``n10``: items a success under A only; ``n01``: under B only. Vectorised over arrays.
+    """
+    n11, n10, n01, n00 = (np.asarray(x, dtype=float) for x in (n11, n10, n01, n00))
+    n = n11 + n10 + n01 + n00
+    safe_n = np.where(n > 0, n, 1)
+    pb, pa = (n11 + n01) / safe_n, (n11 + n10) / safe_n
+    lb, ub = binomial_interval(n11 + n01, n, level, "wilson")
+    la, ua = binomial_interval(n11 + n10, n, level, "wilson")
+    margins = (n11 + n10) * (n01 + n00) * (n11 + n01) * (n10 + n00)
+    # phi with Newcombe's adjustment of the cross-product (as in Altman et al., Statistics with
+    # Confidence, 2000): shrunk by n/2 when positive, zero in between, unchanged when negative.
+    cross = n11 * n00 - n10 * n01
+    cross = np.where(cross > n / 2, cross - n / 2, np.where(cross < 0, cross, 0.0))
+    phi = np.where(margins > 0, cross / np.sqrt(np.where(margins > 0, margins, 1)), 0.0)
+    d = pb - pa
+    lower = d - np.sqrt(np.maximum((pb - lb) ** 2 - 2 * phi * (pb - lb) * (ua - pa) + (ua - pa) ** 2, 0))
+    upper = d + np.sqrt(np.maximum((ub - pb) ** 2 - 2 * phi * (ub - pb) * (pa - la) + (pa - la) ** 2, 0))
+    return d, np.clip(lower, -1, 1), np.clip(upper, -1, 1)
+
+
+def paired_difference(a, b, *, level: float = LEVEL) -> PairedDiff:
+    """Difference in share (b - a) on the same items: Newcombe's paired interval, exact McNemar."""
     a = np.asarray(a, dtype=bool)
     b = np.asarray(b, dtype=bool)
     if a.shape != b.shape:
@@ -85,23 +161,25 @@ def paired_difference(a, b, *, n_boot: int = N_BOOT, seed: int = 0, level: float
     n = a.size
     if n == 0:
         return PairedDiff(float("nan"), float("nan"), float("nan"), 0, 0, 0, 1.0)
-    d = b.astype(int) - a.astype(int)
-    # Only discordant items move the difference: resample the three kinds of item with a multinomial.
-    counts = np.array([(d == -1).sum(), (d == 0).sum(), (d == 1).sum()])
-    draws = np.random.default_rng(seed).multinomial(n, counts / n, n_boot)
-    boot = (draws[:, 2] - draws[:, 0]) / n
-    q = (1 - level) / 2
-    return PairedDiff(float(d.mean()), float(np.quantile(boot, q)), float(np.quantile(boot, 1 - q)), n,
-                      int(counts[0]), int(counts[2]), mcnemar_exact(int(counts[0]), int(counts[2])))
+    n11, n10, n01 = int((a & b).sum()), int((a & ~b).sum()), int((~a & b).sum())
+    d, low, high = newcombe_paired(n11, n10, n01, n - n11 - n10 - n01, level)
+    return PairedDiff(float(d), float(low), float(high), n, n10, n01, mcnemar_exact(n10, n01))
 
 
-def difference_unpaired(a, b, *, n_boot: int = N_BOOT, seed: int = 0, level: float = LEVEL) -> tuple[float, float, float, bool]:
-    """Difference of two independent shares (b - a) with a bootstrap interval and a 'significant' flag."""
+def newcombe_unpaired(count_a, n_a, count_b, n_b, level: float = LEVEL):
+    """Newcombe's hybrid score interval for p_B - p_A from independent samples (vectorised)."""
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    low, high = confint_proportions_2indep(count_b, n_b, count_a, n_a, method="newcomb", compare="diff", alpha=1 - level)
+    return np.clip(low, -1, 1), np.clip(high, -1, 1)
+
+
+def difference_unpaired(a, b, *, level: float = LEVEL) -> tuple[float, float, float, bool]:
+    """Difference of two independent shares (b - a), Newcombe's interval, and 'interval excludes 0'."""
     a = np.asarray(a, dtype=bool)
     b = np.asarray(b, dtype=bool)
-    rng = np.random.default_rng(seed)
-    da = rng.binomial(a.size, a.mean(), n_boot) / max(a.size, 1)
-    db = rng.binomial(b.size, b.mean(), n_boot) / max(b.size, 1)
-    q = (1 - level) / 2
-    lo, hi = float(np.quantile(db - da, q)), float(np.quantile(db - da, 1 - q))
-    return float(b.mean() - a.mean()), lo, hi, not (lo <= 0 <= hi)
+    if a.size == 0 or b.size == 0:
+        return float("nan"), float("nan"), float("nan"), False
+    low, high = newcombe_unpaired(int(a.sum()), a.size, int(b.sum()), b.size, level)
+    low, high = float(low), float(high)
+    return float(b.mean() - a.mean()), low, high, not (low <= 0 <= high)

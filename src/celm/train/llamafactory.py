@@ -14,10 +14,12 @@ import yaml
 from celm.data.exports import DatasetBundle, export
 from celm.data.exports.llamafactory import PREF_NAME, SFT_NAME
 from celm.data.io import write_text
+from celm.models.catalog import CATALOG
 from celm.train.config import DEFAULT_LR, TrainConfig
 
-#: Hub ids for the embedded GGUF models, whose local copies LLaMA-Factory cannot know about.
-HUB_IDS = {"gguf:gemma3-270m": "google/gemma-3-270m", "gguf:": "google/gemma-3-270m"}
+#: Hub ids for the built-in GGUF models, whose local copies LLaMA-Factory cannot know about.
+HUB_IDS = {f"gguf:{m.name}": m.hub_id for m in CATALOG.values() if m.hub_id}
+HUB_IDS["gguf:"] = HUB_IDS["gguf:gemma3-270m"]
 
 
 def _model_path(spec: str) -> str:

@@ -22,6 +22,7 @@ SOURCES.register("celm-bench", "celm.data.bundled:load_benchmark", "bundled CELM
 SOURCES.register("celm-sft", "celm.data.bundled:load_sft_examples", "bundled SFT examples (SFTExample)")
 SOURCES.register("celm-pairs", "celm.data.bundled:load_preference_pairs", "bundled preference pairs (PreferencePair)")
 SOURCES.register("celm-judge", "celm.data.bundled:load_judge_examples", "bundled labelled responses (JudgeExample)")
+SOURCES.register("celm-responses", f"{_S}.real_responses:load", "real model responses labelled safe/reject/risk/irrelevant by the project (LabelledResponse; prompts joined from ../shared)")
 SOURCES.register("flames", f"{_S}.flames:load", "FLAMES 1k adversarial prompts (EvalItem)")
 SOURCES.register("cvalues", f"{_S}.cvalues:load", "CValues responsibility prompts (EvalItem, benign)")
 SOURCES.register("safety-prompts", f"{_S}.safety_prompts:load", "Safety-Prompts augmentation templates (Instruction)")
