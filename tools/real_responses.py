@@ -81,13 +81,18 @@ def assemble(work: Path, pass1: Path, pass2: Path, adjudication: Path | None, ou
         if adjudication is None:
             raise SystemExit(f"{len(disagree)} disagreements need --adjudication")
         adj = _labels(adjudication, set(disagree))
+    from celm.data.sources import load_source
+    from celm.data.sources.real_responses import encode_copies
+
+    prompts = {i.id: i.prompt for src in sorted({k["source"] for k in key.values()}) for i in load_source(src)}
     rows = []
     for uid in sorted(key, key=lambda u: (key[u]["model"], key[u]["run"], key[u]["response_id"])):
         k = key[uid]
         final = adj[uid] if uid in adj else a[uid]
         rows.append({"id": f"rr-{uid}", "item_id": k["item_id"], "source": k["source"], "model": k["model"],
                      "kind": k["kind"], "system_prompt": k["system_prompt"], "settings": k["settings"],
-                     "response": k["response"], "passes": [a[uid], b[uid]], "label": final,
+                     "response": encode_copies(k["response"], prompts[k["item_id"]]) if k["source"] != "celm-bench" else k["response"],
+                     "passes": [a[uid], b[uid]], "label": final,
                      "adjudicated": uid in adj})
     _write_jsonl(out, rows)
     uids = sorted(key)

@@ -7,6 +7,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 console = Console()
 err_console = Console(stderr=True)
@@ -31,7 +32,8 @@ def friendly_errors(fn):
             raise typer.Exit(2) from None
         except (FileNotFoundError, ValueError, KeyError, ModelNotInstalledError, ModelIntegrityError) as exc:
             message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-            err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+            # escape: messages hold text like celm[chat-small] that Rich would read as markup
+            err_console.print(f"[red]error:[/red] {escape(str(message))}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted[/yellow]: finished work is saved; run the same command again to resume")

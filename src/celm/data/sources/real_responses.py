@@ -6,11 +6,16 @@ the labels (two independent passes, adjudicated where they disagree; docs/real-r
 who labelled and how). Prompts are stored by source id, never copied: celm-bench prompts are
 joined from the bundled benchmark, public ones (JADE, FLAMES, XSafety, CValues) from their
 publishers' files through celm's loaders (``$CELM_SHARED_DATA`` or ``path``).
+
+Models often echo the request. So that no public prompt text sits in this repository even inside a
+response, every run of 10 or more characters a response copies from a public prompt is stored as a
+reference ``⟦p:START:END⟧`` to that prompt and filled in again when the set is loaded.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -20,6 +25,36 @@ from celm.data.sources._common import RowErrors
 
 NAME = "celm-responses"
 FILE = "real_responses.jsonl"
+MIN_COPY = 10
+_REF = re.compile(r"⟦p:(\d+):(\d+)⟧")
+
+
+def encode_copies(response: str, prompt: str, min_len: int = MIN_COPY) -> str:
+    """Replace each run of ``min_len``+ characters copied from ``prompt`` with a reference to it."""
+    if "⟦" in response:
+        raise ValueError("response holds the reference marker ⟦")
+    out, i = [], 0
+    while i < len(response):
+        best_len, best_j = 0, -1
+        for j in range(len(prompt)):
+            if prompt[j] != response[i]:
+                continue
+            n = 0
+            while i + n < len(response) and j + n < len(prompt) and response[i + n] == prompt[j + n]:
+                n += 1
+            if n > best_len:
+                best_len, best_j = n, j
+        if best_len >= min_len:
+            out.append(f"⟦p:{best_j}:{best_j + best_len}⟧")
+            i += best_len
+        else:
+            out.append(response[i])
+            i += 1
+    return "".join(out)
+
+
+def decode_copies(stored: str, prompt: str) -> str:
+    return _REF.sub(lambda m: prompt[int(m.group(1)):int(m.group(2))], stored)
 
 
 def bundled_rows() -> list[dict]:
@@ -47,7 +82,8 @@ def load(path: str | Path | None = None) -> list[LabelledResponse]:
             errors.add(Path(FILE), line, "item_id", f"{row['item_id']!r} not found in {source}")
             continue
         out.append(LabelledResponse(
-            id=row["id"], item_id=item.id, instruction=item.prompt, response=row["response"], model=row["model"],
+            id=row["id"], item_id=item.id, instruction=item.prompt, response=decode_copies(row["response"], item.prompt),
+            model=row["model"],
             kind=item.kind, system_prompt=row.get("system_prompt"), label=row["label"], passes=row["passes"],
             adjudicated=row.get("adjudicated", False), scenario=item.scenario, norms=item.norms,
             provenance=Provenance(source=NAME, source_id=row["id"], method=f"generated:{row['model']}",
