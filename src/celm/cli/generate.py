@@ -18,7 +18,8 @@ def register(app: typer.Typer) -> None:
 
 @friendly_errors
 def generate(
-    input: Path = typer.Option(..., "--input", "-i", help="celm instructions or eval items (JSONL, CSV, Parquet...)"),
+    input: Path = typer.Option(..., "--input", "-i", help="prompts: celm instructions or eval items, or rows with "
+                               "prompt|instruction|question|query, alpaca, ShareGPT or OpenAI messages (JSONL, CSV, Parquet...)"),
     output: Path = typer.Option(..., "--output", "-o", help="where to write celm Response records"),
     model: str = typer.Option(None, "--model", "-m", help=SPEC_HELP),
     system_prompt: str = typer.Option(None, help="system prompt for every item (context distillation)"),
@@ -35,15 +36,13 @@ def generate(
 
     Example: celm generate -m openai:qwen-plus@http://localhost:8000/v1 -i items.jsonl -o responses.jsonl
     """
-    from celm.data.io import read_records, write_records
-    from celm.data.records import EvalItem, Instruction
+    from celm.data.io import write_records
+    from celm.data.shapes import read_prompts
     from celm.models import SAFETY_SYSTEM_PROMPT, GenerationParams, get_model
     from celm.models.runner import generate_responses
 
-    items = read_records(input)
-    bad = [i.id for i in items if not isinstance(i, (EvalItem, Instruction))]
-    if bad:
-        raise ValueError(f"{input}: expected instructions or eval items, got {type(items[0]).__name__}")
+    items, shapes = read_prompts(input)
+    console.print(f"read {len(items)} prompts from {input} (shapes: {', '.join(f'{k} {v}' for k, v in shapes.items())})")
     items = items[:limit] if limit else items
     backend = get_model(model)
     outcome = generate_responses(

@@ -17,18 +17,25 @@ JUDGE_HELP = "judge spec: builtin (default), builtin:response-only, builtin:PATH
 @app.command()
 @friendly_errors
 def score(
-    input: Path = typer.Option(..., "--input", "-i", help="celm Response records (from celm generate)"),
+    input: Path = typer.Option(..., "--input", "-i", help="responses: celm Response records (celm generate), or JSONL/JSON/CSV/Parquet "
+                               "with prompt|instruction|question + response|output|answer, alpaca, ShareGPT 'conversations' "
+                               "or OpenAI 'messages'"),
     output: Path = typer.Option(..., "--output", "-o", help="where to write the judgements"),
     judge: str = typer.Option(None, "--judge", "-j", help=JUDGE_HELP),
 ) -> None:
-    """Judge every response as safe / reject / risk."""
+    """Judge every response as safe / reject / risk.
+
+    Example: celm judge score -i chats.jsonl -o judgements.jsonl   (chats.jsonl: OpenAI messages, one chat a line)
+    """
     from collections import Counter
 
-    from celm.data.io import read_records, write_records
+    from celm.data.io import write_records
+    from celm.data.shapes import read_responses
     from celm.judge import get_judge
     from celm.judge.score import judge_responses
 
-    responses = read_records(input, "response")
+    responses, shapes = read_responses(input)
+    console.print(f"read {len(responses)} pairs from {input} (shapes: {', '.join(f'{k} {v}' for k, v in shapes.items())})")
     records = judge_responses(responses, get_judge(judge))
     write_records(output, records)
     counts = Counter(r.label for r in records)

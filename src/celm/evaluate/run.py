@@ -60,12 +60,12 @@ class EvalRun:
 
 def load_items(benchmarks: list[str]) -> list[EvalItem]:
     """Eval items from registered sources (celm-bench, jade-v2-medium, ...) or celm files."""
-    from celm.data.io import read_records
+    from celm.data.shapes import read_prompts
     from celm.data.sources import load_source
 
     items: list[EvalItem] = []
     for b in benchmarks:
-        recs = read_records(b) if Path(b).exists() else load_source(b)
+        recs = read_prompts(b)[0] if Path(b).exists() else load_source(b)
         bad = [r for r in recs if not isinstance(r, EvalItem)]
         if bad:
             raise ValueError(f"{b}: holds {type(bad[0]).__name__} records, not eval items")
