@@ -109,3 +109,15 @@ def test_hf_cache_identity_changes_when_weights_are_rewritten(tmp_path):
     time.sleep(0.01)
     make_tiny_model(tmp_path / "m", seed=1)  # retrained in place: the cache must not answer for the old model
     assert get_model(f"hf:{folder}").cache_identity != first
+
+
+def test_unknown_spec_options_are_refused_with_a_suggestion(tiny_model_dir):
+    import pytest
+
+    with pytest.raises(ValueError, match=r"unknown option 'dtpye'; did you mean 'dtype'"):
+        get_model(f"hf:{tiny_model_dir}?dtpye=bfloat16")
+    with pytest.raises(ValueError, match=r"did you mean 'repetition_penalty'"):
+        get_model("gguf:gemma3-270m?repetiton_penalty=1.0")  # refused before any file is read
+    with pytest.raises(ValueError, match="unknown option 'rate'"):
+        get_model("openai:m@http://127.0.0.1:9/v1?rate=5")
+    assert get_model(f"hf:{tiny_model_dir}?batch_size=2").batch_size == 2

@@ -35,9 +35,42 @@ def parse_spec(spec: str) -> tuple[str, str, dict[str, str]]:
     return name.strip(), target, options
 
 
+def known_options(cls: type) -> set[str]:
+    """The keyword options a backend class takes: its ``__init__`` and its parents' (for a class
+    that forwards ``**options``), less the positional spec and target."""
+    import inspect
+
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        params = inspect.signature(init).parameters.values()
+        names |= {p.name for p in params if p.kind == p.KEYWORD_ONLY
+                  or (p.kind == p.POSITIONAL_OR_KEYWORD and p.name not in ("self", "spec", "target"))}
+        if not any(p.kind == p.VAR_KEYWORD and p.name != "_" for p in params):
+            break  # this class does not forward unknown options further up
+    return names
+
+
+def check_options(kind: str, cls: type, options: dict) -> None:
+    """Refuse an option the backend does not know, suggesting the nearest name (a typo such as
+    ``dtpye`` used to be ignored without a word)."""
+    import difflib
+
+    known = known_options(cls)
+    for key in options:
+        if key not in known:
+            close = difflib.get_close_matches(key, sorted(known), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"{kind}: unknown option {key!r}{hint} (known: {', '.join(sorted(known)) or 'none'})")
+
+
 def get_model(spec: str | None = None, **options) -> ModelBackend:
     """Build the backend a spec names; keyword options override those in the spec."""
     spec = spec or DEFAULT_MODEL
     name, target, spec_options = parse_spec(spec)
     cls = BACKENDS.get(name)
-    return cls(spec, target, **{**spec_options, **options})
+    merged = {**spec_options, **options}
+    check_options(f"model backend {name!r}", cls, merged)
+    return cls(spec, target, **merged)
