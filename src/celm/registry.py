@@ -21,6 +21,8 @@ class Registry(Generic[T]):
         self._help: dict[str, str] = {}
 
     def register(self, name: str, target: str | T, help: str = "") -> None:
+        if name in self._entries:
+            raise ValueError(f"{self.kind} {name!r} is already registered ({self._entries[name]!r}); pick another name")
         self._entries[name] = target
         self._help[name] = help
 
@@ -28,7 +30,11 @@ class Registry(Generic[T]):
         try:
             target = self._entries[name]
         except KeyError:
-            raise KeyError(f"unknown {self.kind} {name!r}; known: {', '.join(sorted(self._entries))}") from None
+            import difflib
+
+            close = difflib.get_close_matches(name, list(self._entries), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise KeyError(f"unknown {self.kind} {name!r}{hint} (known: {', '.join(sorted(self._entries))})") from None
         if isinstance(target, str):
             module_name, _, attr = target.partition(":")
             target = getattr(importlib.import_module(module_name), attr)
