@@ -61,6 +61,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--judge", action="append", help=f"judge spec (repeatable; default {DEFAULT_JUDGES})")
     ap.add_argument("--json", help="write all figures here")
+    ap.add_argument("--record", action="store_true", help="store each judge's overall figures in celm/judge/weights/"
+                    "measured.json, which `celm eval` prints next to its results")
     args = ap.parse_args()
     rows = load_source("celm-responses")
     groups: dict[str, list[int]] = defaultdict(list)
@@ -80,6 +82,11 @@ def main() -> None:
         for name, idx in sorted(groups.items()):
             res[name] = figures([rows[k] for k in idx], [verdicts[k] for k in idx])
         results[spec] = res
+        if args.record:
+            from celm.judge.measured import record
+
+            record(judge.judge_id, {**res["overall"], "set": f"celm-responses, {len(rows)} responses",
+                                    "models": sorted({r.model for r in rows})})
         print(f"\n== {spec} ({getattr(judge, 'judge_id', spec)}), {speed:,.0f} pairs/s")
         for name in ["overall"] + sorted(groups):
             f = res[name]

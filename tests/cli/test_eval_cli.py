@@ -21,6 +21,9 @@ def test_eval_report_compare(tmp_path):
                             "--benign-per-scenario", "1", "-o", str(tmp_path / "a")])
     assert a.exit_code == 0, a.output
     assert "Acc_eval" in a.output and "run folder" in a.output
+    # the keyword judge was measured on celm-responses: its error is printed with the run's figures
+    assert "judge check:" in a.output and "points off the labels" in a.output
+    assert "Judge check" in (tmp_path / "a" / "report.md").read_text(encoding="utf-8")
     b = runner.invoke(app, ["eval", "-m", f"scripted:{careful}", "--judge", "keyword", "--per-scenario", "3",
                             "--benign-per-scenario", "1", "-o", str(tmp_path / "b"), "--both-arms"])
     assert b.exit_code == 0, b.output

@@ -145,6 +145,10 @@ def eval_cmd(
         config.full = True
     run = run_eval(config, output, log=console.print)
     console.print(headline_table(run.metrics))
+    if "judge_check" in run.metrics:
+        from celm.judge.measured import describe
+
+        console.print(f"[yellow]judge check:[/yellow] {describe(run.metrics['judge_check'])}", highlight=False, soft_wrap=True)
     if "compliance" in run.metrics:
         console.print(compliance_table(run.metrics["compliance"]))
     console.print(f"run folder: [bold]{run.folder}[/bold]  (report.html, report.md, metrics.json, responses.jsonl, judgements.jsonl)")

@@ -23,6 +23,10 @@ def markdown_report(metrics: dict) -> str:
     tax = get_taxonomy()
     lines = [f"# celm evaluation: `{metrics['model']}`", "",
              f"Judge: `{metrics['judge']}` · benchmarks: {', '.join(metrics['benchmarks'])} · {metrics['items']} items", ""]
+    if "judge_check" in metrics:
+        from celm.judge.measured import describe
+
+        lines += [f"> **Judge check:** {describe(metrics['judge_check'])}", ""]
     for arm, m in metrics["arms"].items():
         title = "with norms in the prompt" if arm == "norms" else "as asked"
         o, c = m["overall"], m["china_centric"]
@@ -107,7 +111,10 @@ def html_report(metrics: dict, responses: dict[str, list[Response]], judgements:
         arms.append({"name": arm, "m": m, "rows": rows, "ranked": distinguishable([b["acc_eval"] for b in m["per_scenario"].values()]),
                      "riskiest": _riskiest(responses.get(arm, []), judgements.get(arm, []))})
     data = {"scenarios": [{"id": s.id, "zh": s.name_zh, "en": s.name_en} for s in tax.scenarios]}
-    return template.render(metrics=metrics, arms=arms, data_json=json.dumps(data, ensure_ascii=False),
+    from celm.judge.measured import describe
+
+    judge_check = describe(metrics["judge_check"]) if "judge_check" in metrics else None
+    return template.render(metrics=metrics, arms=arms, judge_check=judge_check, data_json=json.dumps(data, ensure_ascii=False),
                            ablation=metrics.get("norm_ablation"), human=metrics.get("human"))
 
 

@@ -174,6 +174,11 @@ def run_eval(config: EvalConfig, folder: str | Path | None = None, *, progress: 
                "model": responses[config.arms[0]][0].model if responses else config.model,
                "judge": judgements[config.arms[0]][0].judge_id if judgements else config.judge,
                "benchmarks": config.benchmarks, "items": len(items)}
+    from celm.judge.measured import measured
+
+    check = measured(metrics["judge"])
+    if check:
+        metrics["judge_check"] = check  # the judge's measured error on real responses
     if "base" in judgements and "norms" in judgements:
         metrics["norm_ablation"] = norm_ablation(judgements["base"], judgements["norms"], seed=config.seed)
     if config.profile:
