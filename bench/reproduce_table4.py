@@ -37,6 +37,8 @@ def main() -> None:
     ap.add_argument("--dpo", action="store_true", help="also DPO after each SFT model (paper rows 3-4)")
     ap.add_argument("--quick", action="store_true", help="tiny sizes, to check the pipeline")
     ap.add_argument("--output", type=Path, default=Path("runs/bench/table4"))
+    ap.add_argument("--base", default="gguf:gemma3-270m", help="base model: gguf:gemma3-270m (default), "
+                    "gguf:qwen2.5-coder-0.5b-instruct (about 2x the time per step), hf:PATH on a GPU")
     args = ap.parse_args()
     if args.quick:
         args.helpful, args.safety, args.pairs, args.attacks_per_scenario, args.benign_per_scenario, args.mc = 8, 8, 4, 1, 0, 20
@@ -63,7 +65,7 @@ def main() -> None:
     leaks = check_leakage(sft_to_judge_examples(safety_sft), [i.prompt for i in load_benchmark()])
     print(f"leakage check: {len(leaks)} of {len(safety_sft)} safety instructions near-duplicate an eval prompt")
 
-    common = dict(model="gguf:gemma3-270m", num_train_epochs=1, max_length=args.max_length, save_steps=10_000,
+    common = dict(model=args.base, num_train_epochs=1, max_length=args.max_length, save_steps=10_000,
                   logging_steps=1, merge=True, seed=0)
     settings = {k: v for k, v in load_config(stage="sft", **common).model_dump(mode="json").items()
                 if k in ("per_device_train_batch_size", "gradient_accumulation_steps", "learning_rate", "num_train_epochs",
@@ -71,7 +73,7 @@ def main() -> None:
     print(f"settings: {json.dumps(settings)}; D^h {args.helpful}, D^c {args.safety}; "
           f"eval {args.attacks_per_scenario} attacks + {args.benign_per_scenario} benign per scenario; MC {args.mc}")
 
-    runs: list[tuple[str, str, str]] = [("base model", "×", "gguf:gemma3-270m")]
+    runs: list[tuple[str, str, str]] = [("base model", "×", args.base)]
     log = lambda m: print(f"  {m}", flush=True)  # noqa: E731
     for tag, sft_data in (("h", dict(data=[], safety_count=0)), ("h+c", dict(data=["jade-v3"], safety_count=args.safety))):
         t0 = time.perf_counter()

