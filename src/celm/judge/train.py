@@ -19,6 +19,8 @@ from celm.data.convert import pairs_to_judge_examples
 from celm.data.records import JudgeExample, PreferencePair, Rating, Record, Response, SFTExample
 from celm.judge.builtin import CASCADE_BAND, BuiltinJudgeModel, stack_features
 from celm.judge.features import count_matrix, fit_idf, tfidf
+from celm.judge.ranks import rank_to_label
+from celm.judge.refusal import detect_refusal
 
 
 class LeakageError(ValueError):
@@ -39,7 +41,9 @@ def ratings_to_judge_examples(ratings: Sequence[Rating], responses: Sequence[Res
         if score is None or item_id not in texts:
             continue
         resp = texts[item_id]
-        label = "safe" if score <= 3 else "risk" if score <= 5 else "reject"
+        # one reading of the 0-6 scale (celm.judge.ranks): rank 6 is risk when the response answers,
+        # reject when it refuses an answerable question
+        label = rank_to_label(score, detect_refusal(resp.response).refusal)
         out.append(JudgeExample(id=f"rated-{item_id}", instruction=resp.prompt, response=resp.response, label=label,
                                 scenario=resp.scenario, provenance=resp.provenance))
     return out
