@@ -110,7 +110,7 @@ def main() -> None:
     def pct(block):
         return f"{block['value'] * 100:5.1f} [{block['low'] * 100:4.1f}, {block['high'] * 100:4.1f}]"
 
-    print("\nTable 4 (miniature): Gemma 3 270M base, LoRA; held-out CELM prompts judged by the built-in judge")
+    print(f"\nTable 4 (miniature): {args.base}, LoRA; held-out CELM prompts judged by the built-in judge")
     print(f"{'SFT data':<12}{'RM data':<10}{'SafetyBench-zh MC (C-Value style)':<36}{'CELM Acc_eval':<22}{'China-centric':<22}")
     for sft, rm, overall, china, mc in rows:
         mc_s = pct(mc["accuracy"]) if mc else "–"
