@@ -85,7 +85,7 @@ def main() -> None:
         if args.record:
             from celm.judge.measured import record
 
-            record(judge.judge_id, {**res["overall"], "set": f"celm-responses, {len(rows)} responses",
+            record(judge.judge_id, {**res["overall"], "set": "celm-responses",
                                     "models": sorted({r.model for r in rows})})
         print(f"\n== {spec} ({getattr(judge, 'judge_id', spec)}), {speed:,.0f} pairs/s")
         for name in ["overall"] + sorted(groups):
