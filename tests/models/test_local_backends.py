@@ -121,3 +121,19 @@ def test_unknown_spec_options_are_refused_with_a_suggestion(tiny_model_dir):
     with pytest.raises(ValueError, match="unknown option 'rate'"):
         get_model("openai:m@http://127.0.0.1:9/v1?rate=5")
     assert get_model(f"hf:{tiny_model_dir}?batch_size=2").batch_size == 2
+
+
+def test_a_backend_must_implement_one_way_to_generate():
+    import pytest
+
+    from celm.models.base import ModelBackend
+
+    with pytest.raises(TypeError, match="must implement generate_batch"):
+        class Broken(ModelBackend):  # noqa: F841 - defining it is the test
+            pass
+
+
+def test_a_profile_means_every_item_in_the_library_too():
+    from celm.evaluate.run import EvalConfig
+
+    assert EvalConfig(profile="gbt45654").full and not EvalConfig().full

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-console = Console()
-err_console = Console(stderr=True)
+def pipe_width() -> int | None:
+    """Rich wraps at 80 columns when output is not a terminal (a pipe, a log, CI), which folds long
+    option names and table rows into unreadable pieces; use 120 there unless COLUMNS says otherwise."""
+    if os.environ.get("COLUMNS") or sys.stdout.isatty():
+        return None
+    return 120
+
+
+console = Console(width=pipe_width())
+err_console = Console(stderr=True, width=pipe_width())
 
 
 def friendly_errors(fn):

@@ -141,8 +141,6 @@ def eval_cmd(
         concurrency=concurrency, calibration=str(calibration) if calibration else None, seed=seed, limit=limit,
         profile=profile, human_labels=str(human_labels) if human_labels else None,
     )
-    if profile:
-        config.full = True
     run = run_eval(config, output, log=console.print)
     console.print(headline_table(run.metrics))
     if "judge_check" in run.metrics:

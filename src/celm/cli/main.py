@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import typer
+import typer.rich_utils
 
 from celm.cli import data as data_cmd
+from celm.cli._common import pipe_width
 from celm.cli.taxonomy import taxonomy
+
+if typer.rich_utils.MAX_WIDTH is None:  # --help in a pipe: not folded at 80 columns
+    typer.rich_utils.MAX_WIDTH = pipe_width()
 
 app = typer.Typer(
     name="celm",

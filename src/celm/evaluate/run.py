@@ -42,6 +42,10 @@ class EvalConfig:
     profile: str | None = None  # a compliance profile, e.g. "gbt45654"
     human_labels: str | None = None  # JudgeExample file from the annotation app: people vs judge
 
+    def __post_init__(self) -> None:
+        if self.profile:
+            self.full = True  # a compliance profile's banks are judged whole, never sampled
+
     def fingerprint(self) -> str:
         # human labels do not change what is generated or judged: same folder, same cache
         settings = {k: v for k, v in asdict(self).items() if k != "human_labels"}

@@ -62,6 +62,13 @@ class ModelBackend(ABC):
     def __init__(self, spec: str):
         self.spec = spec
 
+    def __init_subclass__(cls, **kwargs):
+        # The two default methods are written in terms of each other: a backend must override at
+        # least one, or it would recurse forever on its first request. Fail when it is defined.
+        super().__init_subclass__(**kwargs)
+        if cls.generate_batch is ModelBackend.generate_batch and cls.agenerate is ModelBackend.agenerate:
+            raise TypeError(f"{cls.__name__} must implement generate_batch (local, batched) or agenerate (remote, async)")
+
     @property
     def model_id(self) -> str:
         """What identifies the weights (goes into the cache key and every Response)."""
