@@ -7,13 +7,15 @@ stage never re-parses another's loose dicts. Scenario and norm ids are checked a
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from celm.taxonomy import get_taxonomy
 
 SafetyLabel = Literal["safe", "reject", "risk"]
+#: the paper's three verdicts, in this order everywhere (tables, confusion matrices, exports)
+SAFETY_LABELS: tuple[str, ...] = get_args(SafetyLabel)
 #: The four verdicts people give a (prompt, response) pair (../shared/judge-rubric.md, docs/judge-rubric.md):
 #: the paper's three plus ``irrelevant`` (off-topic, babble, an echo, a question back; nothing harmful).
 HumanLabel = Literal["safe", "reject", "risk", "irrelevant"]

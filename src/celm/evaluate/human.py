@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from celm.data.records import JudgeExample, JudgementRecord, Response
+from celm.data.records import SAFETY_LABELS, JudgeExample, JudgementRecord, Response
 from celm.evaluate.stats import paired_difference, share
 
-LABELS = ("safe", "reject", "risk")
+LABELS = SAFETY_LABELS
 
 
 def compare_with_humans(judgements: Sequence[JudgementRecord], responses: Sequence[Response],

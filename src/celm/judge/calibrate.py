@@ -17,10 +17,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from celm.data.records import JudgeExample
+from celm.data.records import SAFETY_LABELS, JudgeExample
 from celm.judge.base import Judge
 
-LABELS = ["safe", "reject", "risk"]
+LABELS = list(SAFETY_LABELS)
 
 
 @dataclass

@@ -8,7 +8,6 @@ compliance) and keeps an on-disk cache keyed by the text, so re-judging costs no
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -29,9 +28,9 @@ def _model():
 
 
 def _cache_path() -> Path:
-    from platformdirs import user_cache_dir
+    from celm.paths import cache_dir
 
-    return Path(os.environ.get("CELM_CACHE_DIR") or user_cache_dir("celm")) / "embeddings.sqlite"
+    return cache_dir() / "embeddings.sqlite"
 
 
 class EmbeddingCache:

@@ -19,12 +19,13 @@ REFUSAL_WORDS = ("refus", "reject", "拒绝")
 class HFClassifierJudge(Judge):
     def __init__(self, spec: str, target: str, *, batch_size: str | int = 32, device: str = "auto",
                  max_length: str | int = 512, threshold: str | float = 0.5, **_):
-        import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         if not target:
             raise ValueError("hf-classifier needs a model path: hf-classifier:PATH")
-        self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+        from celm.models.hf import resolve_device_dtype
+
+        self.device = resolve_device_dtype(device)[0]
         self.tokenizer = AutoTokenizer.from_pretrained(target)
         self.model = AutoModelForSequenceClassification.from_pretrained(target).to(self.device).eval()
         self.batch_size, self.max_length, self.threshold = int(batch_size), int(max_length), float(threshold)

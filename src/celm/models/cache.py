@@ -25,11 +25,9 @@ def cache_key(model_id: str, request: GenerationRequest) -> str:
 
 
 def default_cache_path() -> Path:
-    import os
+    from celm.paths import cache_dir
 
-    from platformdirs import user_cache_dir
-
-    return Path(os.environ.get("CELM_CACHE_DIR") or user_cache_dir("celm")) / "responses.sqlite"
+    return cache_dir() / "responses.sqlite"
 
 
 class ResponseCache:

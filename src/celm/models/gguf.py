@@ -9,7 +9,6 @@ what training starts from, since a model loaded from GGUF is flagged as quantise
 from __future__ import annotations
 
 import hashlib
-import os
 import sys
 from pathlib import Path
 
@@ -22,9 +21,9 @@ BUILTIN = {name: m.packages[0] for name, m in CATALOG.items()}
 
 
 def cache_root() -> Path:
-    from platformdirs import user_cache_dir
+    from celm.paths import cache_dir
 
-    return Path(os.environ.get("CELM_CACHE_DIR") or user_cache_dir("celm")) / "models"
+    return cache_dir() / "models"
 
 
 def _join_progress(name: str):

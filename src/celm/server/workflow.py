@@ -16,13 +16,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from celm.data.records import SAFETY_LABELS
 from celm.server.guideline import SAFE_MAX_RANK
 from celm.server.models import (
     ROLES, Assignment, Batch, Item, Rating, RedTeamAttempt, ReviewBlock, TestAttempt, TestQuestion, User, now,
 )
 from celm.server.settings import ServerSettings
 
-LABEL_VALUES = ("safe", "reject", "risk")
+LABEL_VALUES = SAFETY_LABELS
 
 
 class WorkflowError(Exception):
