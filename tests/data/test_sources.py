@@ -79,3 +79,13 @@ def test_hub_path_downloads_the_publishers_file(monkeypatch, tmp_path, shared_da
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
     records = load_source("cold-dev", "hf://thu-coai/cold")
     assert calls == [("thu-coai/cold", "dev.csv", "dataset")] and len(records) == 6431
+
+
+def test_file_or_source_is_decided_in_one_place(tmp_path):
+    from celm.data.sources import load_file_or_source
+
+    with pytest.raises(FileNotFoundError, match="did you mean 'celm-bench'"):
+        load_file_or_source("celm-bnech")
+    assert len(load_file_or_source("celm-sft")) == 17
+    (tmp_path / "items.jsonl").write_text('{"id": "a", "prompt": "你好"}\n', encoding="utf-8")
+    assert [r.id for r in load_file_or_source("items.jsonl", base_dir=tmp_path)] == ["a"]

@@ -60,7 +60,7 @@ def test_trl_format_files_and_sources_load(tmp_path):
     assert load_spec(str(trl))[0]["messages"][1]["content"] == "您好"
     celm_file = write_records(tmp_path / "sft.jsonl", load_sft_examples()[:3])
     assert len(load_spec(str(celm_file))) == 3
-    with pytest.raises(FileNotFoundError, match="neither a file nor a registered source"):
+    with pytest.raises(FileNotFoundError, match="no such file, and unknown source"):
         load_spec("no-such-thing")
     cfg = load_config(data=[str(celm_file)], helpful_data=[str(trl)], safety_ratio=0.5)
     rows, manifest = build_training_rows(cfg)

@@ -33,13 +33,13 @@ def eval_mc(
     """
     import json
 
-    from celm.data.io import read_records, write_json
+    from celm.data.io import write_json
     from celm.data.records import MultipleChoiceItem, PreferencePair
-    from celm.data.sources import load_source
+    from celm.data.sources import load_file_or_source
     from celm.evaluate.mc import evaluate_mc, pairs_to_mc
     from celm.models import get_model
 
-    records = read_records(benchmark) if Path(benchmark).exists() else load_source(benchmark)
+    records = load_file_or_source(benchmark)
     pairs = [r for r in records if isinstance(r, PreferencePair)]
     items = pairs_to_mc(pairs) if pairs else [r for r in records if isinstance(r, MultipleChoiceItem)]
     if not items:

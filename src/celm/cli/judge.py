@@ -60,7 +60,7 @@ def train(
     celm judge train --source cold-train --source jade-v3 --source celm-judge --source alpaca-zh-demo --pair -o weights.npz
     """
     from celm.data.io import read_many
-    from celm.data.sources import load_source
+    from celm.data.sources import load_file_or_source, load_source
     from celm.data.stats import primary_text
     from celm.judge.train import LeakageError, check_leakage, to_judge_examples, train_builtin
 
@@ -72,7 +72,7 @@ def train(
         raise ValueError("no training examples: give --data files or --source names")
     eval_prompts = []
     for name in eval_set or []:
-        recs = read_many([name]) if Path(name).exists() else load_source(name)
+        recs = load_file_or_source(name)
         eval_prompts += [primary_text(r) for r in recs]
     leaks = check_leakage(examples, eval_prompts)
     if leaks:

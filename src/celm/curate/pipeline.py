@@ -40,18 +40,11 @@ class Context:
 
 
 def load_inputs(specs: Sequence[str], base_dir: Path = Path(".")) -> list[Record]:
-    from celm.data.io import read_records
-    from celm.data.sources import SOURCES, load_source
+    from celm.data.sources import load_file_or_source
 
     records: list[Record] = []
     for spec in specs:
-        path = Path(spec) if Path(spec).is_absolute() else base_dir / spec
-        if path.exists():
-            records += read_records(path)
-        elif spec in SOURCES.names():
-            records += load_source(spec)
-        else:
-            raise FileNotFoundError(f"{spec}: neither a file nor a registered source (see `celm data sources`)")
+        records += load_file_or_source(spec, base_dir=base_dir)
     return records
 
 

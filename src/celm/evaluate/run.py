@@ -65,11 +65,11 @@ class EvalRun:
 def load_items(benchmarks: list[str]) -> list[EvalItem]:
     """Eval items from registered sources (celm-bench, jade-v2-medium, ...) or celm files."""
     from celm.data.shapes import read_prompts
-    from celm.data.sources import load_source
+    from celm.data.sources import load_file_or_source
 
     items: list[EvalItem] = []
     for b in benchmarks:
-        recs = read_prompts(b)[0] if Path(b).exists() else load_source(b)
+        recs = load_file_or_source(b, reader=lambda path: read_prompts(path)[0])
         bad = [r for r in recs if not isinstance(r, EvalItem)]
         if bad:
             raise ValueError(f"{b}: holds {type(bad[0]).__name__} records, not eval items")

@@ -37,16 +37,14 @@ def _trl_shaped(path: Path) -> bool:
 def load_spec(spec: str) -> list[Record] | list[Row]:
     """A celm file, a TRL-format JSONL file, or a registered source name (``celm-sft``, ``jade-v3``, ...)."""
     from celm.data.io import read_records
-    from celm.data.sources import SOURCES, load_source
+    from celm.data.sources import load_file_or_source
 
-    path = Path(spec)
-    if path.exists():
+    def read(path: Path) -> list:
         if _trl_shaped(path):
             return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         return read_records(path)
-    if spec in SOURCES.names():
-        return load_source(spec)
-    raise FileNotFoundError(f"{spec}: neither a file nor a registered source (see `celm data sources`)")
+
+    return load_file_or_source(spec, reader=read)
 
 
 def _with_norms(r: Record) -> Record:

@@ -46,4 +46,26 @@ def load_source(name: str, path: str | Path | None = None) -> list[Record]:
     return loader() if name in _BUNDLED else loader(path)
 
 
-__all__ = ["SOURCES", "load_source", "shared_data_dir"]
+def load_file_or_source(spec: str | Path, *, base_dir: Path | None = None, reader=None) -> list:
+    """The one answer to "is this a file or a source name?": an existing file (relative paths from
+    ``base_dir``) is read with ``reader`` (default: celm records); otherwise ``spec`` must be a
+    registered source. Anything else is a clear error naming both."""
+    path = Path(spec)
+    if base_dir is not None and not path.is_absolute():
+        path = base_dir / path
+    if path.exists():
+        if reader is None:
+            from celm.data.io import read_records
+
+            reader = read_records
+        return reader(path)
+    if str(spec) in SOURCES:
+        return load_source(str(spec))
+    import difflib
+
+    close = difflib.get_close_matches(str(spec), SOURCES.names(), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise FileNotFoundError(f"{spec}: no such file, and unknown source{hint} (known sources: {', '.join(SOURCES.names())})")
+
+
+__all__ = ["SOURCES", "load_file_or_source", "load_source", "shared_data_dir"]
