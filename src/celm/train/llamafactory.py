@@ -25,8 +25,12 @@ HUB_IDS["gguf:"] = HUB_IDS["gguf:gemma3-270m"]
 def _model_path(spec: str) -> str:
     if spec in HUB_IDS:
         return HUB_IDS[spec]
-    scheme, sep, target = spec.partition(":")
-    return target.split("?")[0] if sep and scheme in ("hf", "gguf") else spec
+    from celm.models.registry import parse_spec
+
+    if ":" not in spec:
+        return spec
+    scheme, target, _ = parse_spec(spec)
+    return target if scheme in ("hf", "gguf") else spec
 
 
 def lf_config(stage: str, config: TrainConfig, dataset_dir: str, template: str) -> dict[str, Any]:

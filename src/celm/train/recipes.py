@@ -42,14 +42,16 @@ class TrainResult:
 
 def resolve_base_model(spec: str) -> str:
     """A folder (or hub id) ``from_pretrained`` can load: ``gguf:NAME`` uses the dequantised copy."""
-    scheme, sep, target = spec.partition(":")
-    if sep and scheme == "gguf":
-        from celm.models.gguf import dequantized_dir
+    from celm.models.registry import parse_spec
 
-        return str(dequantized_dir(target or "gemma3-270m"))
-    if sep and scheme == "hf":
-        return target.split("?")[0]
-    return spec
+    if ":" not in spec:
+        return spec  # a folder or a hub id
+    scheme, target, _ = parse_spec(spec)
+    if scheme == "gguf":
+        from celm.models.gguf import DEFAULT_GGUF, dequantized_dir
+
+        return str(dequantized_dir(target or DEFAULT_GGUF))
+    return target if scheme == "hf" else spec
 
 
 def resolve_precision(precision: str) -> str:
