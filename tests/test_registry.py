@@ -17,3 +17,11 @@ def test_judge_spec_typos_get_a_suggestion():
 
     with pytest.raises(KeyError, match="did you mean 'keyword'"):
         get_judge("keywrod")
+
+
+def test_judge_options_are_checked():
+    from celm.judge import get_judge
+
+    with pytest.raises(ValueError, match="did you mean 'mode'"):
+        get_judge("builtin?mdoe=fast")
+    assert get_judge("builtin?mode=fast").judge_id.startswith("builtin#fast")

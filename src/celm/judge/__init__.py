@@ -8,7 +8,7 @@ Specs: ``builtin`` (shipped weights), ``builtin:PATH`` (weights you trained), ``
 from __future__ import annotations
 
 from celm.judge.base import Judge, Judgement
-from celm.models.registry import parse_spec
+from celm.models.registry import check_options, parse_spec
 from celm.registry import Registry
 
 DEFAULT_JUDGE = "builtin"
@@ -26,7 +26,10 @@ def get_judge(spec: str | None = None, **options) -> Judge:
         # everything after "llm:" is a model spec, including its own "?options"
         return JUDGES.get("llm")(spec, spec[4:], **options)
     name, target, spec_options = parse_spec(spec)
-    return JUDGES.get(name)(spec, target, **{**spec_options, **options})
+    cls = JUDGES.get(name)
+    merged = {**spec_options, **options}
+    check_options(f"judge {name!r}", cls, merged)  # builtin?mdoe=fast is an error, not the default mode
+    return cls(spec, target, **merged)
 
 
 __all__ = ["DEFAULT_JUDGE", "JUDGES", "Judge", "Judgement", "get_judge"]
