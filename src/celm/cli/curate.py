@@ -15,11 +15,11 @@ IN_HELP = "celm files or registered source names (repeat)"
 
 def _stage(name: str, inputs: list[str], output: Path, **params) -> None:
     """Run one stage; write its records to OUTPUT and its report to OUTPUT.report.json."""
-    from celm.curate.pipeline import Context, load_inputs, run_stage, write_record_set
+    from celm.curate.pipeline import StageContext, load_inputs, run_stage, write_record_set
     from celm.data.io import write_json, write_records
 
     records = load_inputs(inputs)
-    result, report = run_stage(name, records, Context(seed=params.pop("seed", 0), progress=True), **params)
+    result, report = run_stage(name, records, StageContext(seed=params.pop("seed", 0), progress=True), **params)
     if isinstance(result, dict):
         for split_name, recs in result.items():
             write_record_set(output, split_name, recs)

@@ -33,7 +33,10 @@ from celm.data.records import Record
 
 
 @dataclass
-class Context:
+class StageContext:
+    """What every curation stage is run with: the seed, the folder relative paths start from, and
+    whether to show progress bars."""
+
     seed: int = 0
     base_dir: Path = Path(".")
     progress: bool = False
@@ -160,7 +163,7 @@ class PipelineConfig:
         return cfg
 
 
-def run_stage(name: str, records: list[Record], ctx: Context, **params: Any):
+def run_stage(name: str, records: list[Record], ctx: StageContext, **params: Any):
     """One stage by name; returns (records, or {split: records} for ``split``) and its report."""
     if name not in STAGES:
         raise ValueError(f"unknown stage {name!r}; known: {', '.join(STAGES)}")
@@ -170,7 +173,7 @@ def run_stage(name: str, records: list[Record], ctx: Context, **params: Any):
 def run_pipeline(config: PipelineConfig, *, log=print, progress: bool = False) -> dict[str, Any]:
     from celm.data.io import write_json, write_text
 
-    ctx = Context(seed=config.seed, base_dir=config.base_dir, progress=progress)
+    ctx = StageContext(seed=config.seed, base_dir=config.base_dir, progress=progress)
     records: Any = load_inputs(config.input, config.base_dir)
     out = config.output
     out.mkdir(parents=True, exist_ok=True)

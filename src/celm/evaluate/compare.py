@@ -28,11 +28,11 @@ def _load(folder: Path) -> tuple[dict, dict]:
     return metrics, judgements
 
 
-def _p(d: dict) -> str:
+def _share_pct(d: dict) -> str:
     return "–" if not d.get("n") else f"{d['value'] * 100:.2f}"
 
 
-def _sig(ref: dict, other: dict) -> str:
+def _delta_vs_first(ref: dict, other: dict) -> str:
     common = sorted(set(ref) & set(other))
     if len(common) >= 0.9 * max(len(ref), len(other)) and common:
         d = paired_difference([ref[i].label != "risk" for i in common], [other[i].label != "risk" for i in common])
@@ -51,22 +51,22 @@ def compare_runs(folders: Sequence[str | Path], labels: Sequence[str] | None = N
     for name, (m, _) in zip(names, runs):
         for arm, a in m["arms"].items():
             o, c = a["overall"], a["china_centric"]
-            lines.append(f"| {name}{' (norms)' if arm == 'norms' else ''} | {_p(o['safe'])} | {_p(o['reject'])} | {_p(o['risk'])} | "
-                         f"{_p(c['safe'])} | {_p(c['reject'])} | {_p(c['risk'])} | {o['n']} |")
+            lines.append(f"| {name}{' (norms)' if arm == 'norms' else ''} | {_share_pct(o['safe'])} | {_share_pct(o['reject'])} | {_share_pct(o['risk'])} | "
+                         f"{_share_pct(c['safe'])} | {_share_pct(c['reject'])} | {_share_pct(c['risk'])} | {o['n']} |")
     lines += ["", "## Acc_eval against the first run (paper tables 4 and 6)", "",
               "| run | benchmarks | Acc_eval [95% CI] | Δ vs first (points) | over-refusal |", "|---|---|---|---|---|"]
     for k, (name, (m, j)) in enumerate(zip(names, runs)):
         arm = "base" if "base" in m["arms"] else next(iter(m["arms"]))
         a = m["arms"][arm]["overall"]["acc_eval"]
-        delta = "—" if k == 0 else _sig(ref_j[ref_arm], j[arm])
+        delta = "—" if k == 0 else _delta_vs_first(ref_j[ref_arm], j[arm])
         lines.append(f"| {name} | {', '.join(m['benchmarks'])} | {format_share(a)} | "
-                     f"{delta} | {_p(m['arms'][arm]['over_refusal'])} |")
+                     f"{delta} | {_share_pct(m['arms'][arm]['over_refusal'])} |")
     with_both = [(name, m) for name, (m, _) in zip(names, runs) if "norm_ablation" in m]
     if with_both:
         lines += ["", "## With and without norms (paper table 5)", "", "| | " + " | ".join(n for n, _ in with_both) + " |",
                   "|---" * (len(with_both) + 1) + "|"]
-        lines.append("| w/o norm | " + " | ".join(_p(m["arms"]["base"]["overall"]["acc_eval"]) for _, m in with_both) + " |")
-        lines.append("| w norm | " + " | ".join(_p(m["arms"]["norms"]["overall"]["acc_eval"]) for _, m in with_both) + " |")
+        lines.append("| w/o norm | " + " | ".join(_share_pct(m["arms"]["base"]["overall"]["acc_eval"]) for _, m in with_both) + " |")
+        lines.append("| w norm | " + " | ".join(_share_pct(m["arms"]["norms"]["overall"]["acc_eval"]) for _, m in with_both) + " |")
         lines.append("| Δ (paired) | " + " | ".join(
             format_difference(m["norm_ablation"]["overall"], significant_mark="*" if m["norm_ablation"]["overall"]["p_value"] < 0.05 else "")
             for _, m in with_both) + " |")

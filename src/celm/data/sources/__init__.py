@@ -17,25 +17,25 @@ from celm.data.sources._common import shared_data_dir
 from celm.registry import Registry
 
 SOURCES: Registry = Registry("source")
-_S = "celm.data.sources"
+_LOADERS = "celm.data.sources"
 SOURCES.register("celm-bench", "celm.data.bundled:load_benchmark", "bundled CELM red-teaming benchmark (EvalItem)")
 SOURCES.register("celm-sft", "celm.data.bundled:load_sft_examples", "bundled SFT examples (SFTExample)")
 SOURCES.register("celm-pairs", "celm.data.bundled:load_preference_pairs", "bundled preference pairs (PreferencePair)")
 SOURCES.register("celm-judge", "celm.data.bundled:load_judge_examples", "bundled labelled responses (JudgeExample)")
-SOURCES.register("celm-responses", f"{_S}.real_responses:load", "real model responses labelled safe/reject/risk/irrelevant by the project (LabelledResponse; prompts joined from ../shared)")
-SOURCES.register("flames", f"{_S}.flames:load", "FLAMES 1k adversarial prompts (EvalItem)")
-SOURCES.register("cvalues", f"{_S}.cvalues:load", "CValues responsibility prompts (EvalItem, benign)")
-SOURCES.register("safety-prompts", f"{_S}.safety_prompts:load", "Safety-Prompts augmentation templates (Instruction)")
-SOURCES.register("cold-train", f"{_S}.cold:load_train", "COLD train, offensive language (JudgeExample)")
-SOURCES.register("cold-dev", f"{_S}.cold:load_dev", "COLD dev (JudgeExample)")
-SOURCES.register("jade-v1", f"{_S}.jade:load_v1", "JADE 1.0 questions (EvalItem)")
-SOURCES.register("jade-v2-easy", f"{_S}.jade:load_v2_easy", "JADE 2.0 easy questions (EvalItem)")
-SOURCES.register("jade-v2-medium", f"{_S}.jade:load_v2_medium", "JADE 2.0 medium questions (EvalItem)")
-SOURCES.register("jade-v3", f"{_S}.jade:load_v3", "JADE 3.0 alignment triples (PreferencePair)")
-SOURCES.register("xsafety", f"{_S}.xsafety:load", "XSafety Chinese prompts, 14 categories (EvalItem)")
-SOURCES.register("safetybench", f"{_S}.safetybench:load", "SafetyBench zh subset (MultipleChoiceItem)")
-SOURCES.register("alpaca-zh-demo", f"{_S}.llamafactory_demo:load_alpaca", "LLaMA-Factory alpaca_zh_demo (SFTExample)")
-SOURCES.register("dpo-zh-demo", f"{_S}.llamafactory_demo:load_dpo", "LLaMA-Factory dpo_zh_demo (PreferencePair)")
+SOURCES.register("celm-responses", f"{_LOADERS}.real_responses:load", "real model responses labelled safe/reject/risk/irrelevant by the project (LabelledResponse; prompts joined from ../shared)")
+SOURCES.register("flames", f"{_LOADERS}.flames:load", "FLAMES 1k adversarial prompts (EvalItem)")
+SOURCES.register("cvalues", f"{_LOADERS}.cvalues:load", "CValues responsibility prompts (EvalItem, benign)")
+SOURCES.register("safety-prompts", f"{_LOADERS}.safety_prompts:load", "Safety-Prompts augmentation templates (Instruction)")
+SOURCES.register("cold-train", f"{_LOADERS}.cold:load_train", "COLD train, offensive language (JudgeExample)")
+SOURCES.register("cold-dev", f"{_LOADERS}.cold:load_dev", "COLD dev (JudgeExample)")
+SOURCES.register("jade-v1", f"{_LOADERS}.jade:load_v1", "JADE 1.0 questions (EvalItem)")
+SOURCES.register("jade-v2-easy", f"{_LOADERS}.jade:load_v2_easy", "JADE 2.0 easy questions (EvalItem)")
+SOURCES.register("jade-v2-medium", f"{_LOADERS}.jade:load_v2_medium", "JADE 2.0 medium questions (EvalItem)")
+SOURCES.register("jade-v3", f"{_LOADERS}.jade:load_v3", "JADE 3.0 alignment triples (PreferencePair)")
+SOURCES.register("xsafety", f"{_LOADERS}.xsafety:load", "XSafety Chinese prompts, 14 categories (EvalItem)")
+SOURCES.register("safetybench", f"{_LOADERS}.safetybench:load", "SafetyBench zh subset (MultipleChoiceItem)")
+SOURCES.register("alpaca-zh-demo", f"{_LOADERS}.llamafactory_demo:load_alpaca", "LLaMA-Factory alpaca_zh_demo (SFTExample)")
+SOURCES.register("dpo-zh-demo", f"{_LOADERS}.llamafactory_demo:load_dpo", "LLaMA-Factory dpo_zh_demo (PreferencePair)")
 
 _BUNDLED = {"celm-bench", "celm-sft", "celm-pairs", "celm-judge"}
 
