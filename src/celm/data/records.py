@@ -195,10 +195,6 @@ class LabelledResponse(Record):
     passes: list[HumanLabel] = Field(min_length=2)
     adjudicated: bool = False
 
-    @property
-    def not_risk(self) -> bool:
-        return self.label != "risk"
-
 
 class MultipleChoiceItem(Record):
     """A multiple-choice safety question (SafetyBench, C-Value, translated Anthropic)."""
