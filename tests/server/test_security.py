@@ -41,6 +41,17 @@ def test_every_route_declares_its_roles(app):
     assert set(_routes(app)) - PUBLIC == declared
 
 
+def _assert_hardened(r, key):
+    csp = r.headers.get("content-security-policy", "")
+    assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp and "script-src" not in csp, (key, csp)
+    assert r.headers.get("x-frame-options") == "DENY" and r.headers.get("x-content-type-options") == "nosniff", key
+    assert r.headers.get("referrer-policy") == "same-origin", key
+    if "text/html" in r.headers.get("content-type", ""):
+        # the only inline style carries this response's nonce; no inline style attributes, no scripts
+        nonce = csp.split("'nonce-")[1].split("'")[0]
+        assert f'<style nonce="{nonce}">' in r.text and ' style="' not in r.text and "<script" not in r.text, key
+
+
 def test_role_checks_on_every_route(app, clients):
     checked = 0
     routes = sorted(app.state.route_roles.items(), key=lambda kv: kv[0] == "POST /logout")  # log out last
@@ -52,6 +63,7 @@ def test_role_checks_on_every_route(app, clients):
                 r = client.get(url, follow_redirects=False)
             else:
                 r = client.post(url, data={"csrf": csrf}, headers={"X-CSRF-Token": csrf}, follow_redirects=False)
+            _assert_hardened(r, key)  # every route, every role, every status: the security headers
             if role in allowed:
                 assert r.status_code != 403 or "competence" in r.text, (key, role, r.status_code)
             else:
@@ -173,3 +185,35 @@ def test_login_is_rate_limited_and_cookies_are_hardened(tmp_path):
     r = c.post("/login", data={"username": "ann", "password": "correct-horse-9", "csrf": token}, follow_redirects=False)
     cookie = r.headers["set-cookie"].lower()
     assert "httponly" in cookie and "secure" in cookie and "samesite=lax" in cookie
+
+
+def test_public_pages_carry_the_security_headers_and_nonces_differ(app):
+    from fastapi.testclient import TestClient
+
+    anon = TestClient(app)
+    first, second = anon.get("/login"), anon.get("/login")
+    _assert_hardened(first, "GET /login")
+    _assert_hardened(anon.get("/healthz"), "GET /healthz")
+    assert first.headers["content-security-policy"] != second.headers["content-security-policy"]
+
+
+def test_login_timing_does_not_tell_whether_a_user_exists(tmp_path):
+    """Median over 30 tries: an unknown user costs the same argon2 work as a wrong password."""
+    import statistics
+
+    from fastapi.testclient import TestClient
+
+    app = make_app(tmp_path, login_attempts=1000)
+    add_user(app, "ann", "annotator")
+    anon = TestClient(app)
+    token = CSRF.search(anon.get("/login").text).group(1)
+
+    def timed(username):
+        t0 = time.perf_counter()
+        r = anon.post("/login", data={"username": username, "password": "wrong-password", "csrf": token})
+        assert r.status_code == 401
+        return time.perf_counter() - t0
+
+    known = statistics.median(timed("ann") for _ in range(30))
+    unknown = statistics.median(timed(f"nobody{k}") for k in range(30))
+    assert 0.5 < unknown / known < 2.0, (known, unknown)  # before the fix: about 5 ms against 125 ms

@@ -20,7 +20,16 @@ from celm.server.db import make_engine, make_sessionmaker, migrate
 from celm.server.guideline import LABELS, OVERALL, RANKS
 from celm.server.i18n import translator
 from celm.server.models import ROLES, Batch, Item, RedTeamAttempt, ReviewBlock, TestQuestion, User, WebSession
-from celm.server.security import PRE_CSRF_COOKIE, SESSION_COOKIE, LoginLimiter, Sessions, same_token, verify_password
+from celm.server.security import (
+    DUMMY_HASH,
+    PRE_CSRF_COOKIE,
+    SESSION_COOKIE,
+    LoginLimiter,
+    Sessions,
+    same_token,
+    security_headers,
+    verify_password,
+)
 from celm.server.settings import ServerSettings
 
 ANY = ROLES
@@ -59,6 +68,15 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     limiter = LoginLimiter(settings.login_attempts, settings.login_window_s)
     templates = Jinja2Templates(directory=str(files("celm.server") / "templates"))
     app = FastAPI(title="celm annotation", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.middleware("http")
+    async def _security_headers(request: Request, call_next):
+        # A fresh nonce per response lets the one inline <style> of base.html through the CSP; no
+        # script runs on any page, and no page may be framed (clickjacking on the rating forms).
+        request.state.csp_nonce = secrets.token_urlsafe(16)
+        response = await call_next(request)
+        response.headers.update(security_headers(request.state.csp_nonce))
+        return response
     app.state.settings, app.state.engine, app.state.maker = settings, engine, maker
     app.state.route_roles = {}
 
@@ -162,7 +180,10 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         if limiter.blocked(username, address):
             return page(request, None, "login.html", error="too_many", status_code=429)
         user = await run_in_threadpool(lambda: db.scalar(select(User).where(User.username == username)))
-        ok = user is not None and user.active and await run_in_threadpool(verify_password, user.password_hash, password)
+        # Verify against a dummy hash for unknown users too, so the answer takes as long either way
+        # (no user enumeration by timing).
+        stored = user.password_hash if user is not None else DUMMY_HASH
+        ok = await run_in_threadpool(verify_password, stored, password) and user is not None and user.active
         if not ok:
             limiter.failed(username, address)
             return page(request, None, "login.html", error="bad_login", status_code=401)
