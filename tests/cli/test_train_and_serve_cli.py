@@ -44,3 +44,29 @@ def test_serve_create_user(tmp_path):
     with make_sessionmaker(make_engine(db))() as s:
         boss = s.query(User).filter_by(username="boss").one()
         assert boss.role == "admin" and verify_password(boss.password_hash, "long-enough-pw")
+
+
+def test_serve_create_user_takes_db_after_the_subcommand_too(tmp_path):
+    from celm.server.db import make_engine, make_sessionmaker
+    from celm.server.models import User
+
+    db = f"sqlite:///{tmp_path / 'after.db'}"
+    r = CliRunner().invoke(app, ["serve", "create-user", "ann", "--role", "annotator", "--db", db],
+                           env={"CELM_PASSWORD": "long-enough-pw"})
+    assert r.exit_code == 0, r.output
+    with make_sessionmaker(make_engine(db))() as s:
+        assert s.query(User).filter_by(username="ann").one().role == "annotator"
+
+
+def test_serve_warns_once_about_clear_text_cookies_on_a_network_address(tmp_path, monkeypatch):
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)  # start nothing; only what is printed matters
+    db = f"sqlite:///{tmp_path / 'w.db'}"
+    r = CliRunner().invoke(app, ["serve", "--db", db, "--host", "0.0.0.0", "--secret", "s" * 32])
+    assert r.exit_code == 0, r.output
+    assert r.output.count("clear text") == 1
+    r = CliRunner().invoke(app, ["serve", "--db", db, "--host", "0.0.0.0", "--secure-cookies", "--secret", "s" * 32])
+    assert "clear text" not in r.output
+    r = CliRunner().invoke(app, ["serve", "--db", db, "--secret", "s" * 32])
+    assert "clear text" not in r.output

@@ -37,6 +37,9 @@ def serve(
 
     settings = ServerSettings(db_url=db, block_size=block_size, sample_size=sample_size, acceptance_bar=acceptance_bar,
                               secure_cookies=secure_cookies, redteam_models=tuple(redteam_model))
+    if host not in ("127.0.0.1", "localhost", "::1") and not secure_cookies:
+        console.print(f"[yellow]listening on {host} without --secure-cookies: session cookies travel in clear text "
+                      "unless a TLS proxy is in front; use --secure-cookies behind HTTPS[/yellow]")
     if secret:
         settings.secret_key = secret
     else:
@@ -61,12 +64,16 @@ def create_user(
     username: str = typer.Argument(...),
     role: str = typer.Option("annotator", help="admin | annotator | senior | reviewer | redteamer"),
     password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True, envvar="CELM_PASSWORD"),
+    db: str = typer.Option(None, "--db", help=DB_HELP + "; also accepted before the subcommand"),
 ) -> None:
-    """Create an account (the first admin, or anyone) from the command line."""
+    """Create an account (the first admin, or anyone) from the command line.
+
+    Example: celm serve create-user admin --role admin --db postgresql+psycopg://celm@db/celm
+    """
     from celm.server.db import make_engine, make_sessionmaker, migrate
     from celm.server.workflow import WorkflowError, create_user as make
 
-    url = ctx.obj["db"]
+    url = db or ctx.obj["db"]
     migrate(url)
     with make_sessionmaker(make_engine(url))() as s:
         try:
