@@ -56,12 +56,8 @@ class Share:
     def small(self) -> bool:
         return 0 < self.n < SMALL_N
 
-    def fmt(self, pct: bool = True, mark_small: bool = False) -> str:
-        if self.n == 0:
-            return "–"
-        text = (f"{self.value * 100:.1f}% [{self.low * 100:.1f}, {self.high * 100:.1f}]" if pct
-                else f"{self.value:.3f} [{self.low:.3f}, {self.high:.3f}]")
-        return f"{text} (n={self.n})" if mark_small and self.small else text
+    def fmt(self, mark_small: bool = False) -> str:
+        return format_share(self.to_dict(), mark_small=mark_small)
 
 
 def format_share(d: dict | None, *, mark_small: bool = True, width: int = 0) -> str:

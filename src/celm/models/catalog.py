@@ -20,7 +20,6 @@ import importlib.metadata
 import importlib.util
 import json
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -263,6 +262,3 @@ def describe_catalog() -> list[dict]:
 def _package_range(m: BuiltinModel) -> str:
     return m.packages[0] if len(m.packages) == 1 else f"{m.packages[0]} … {m.packages[-1]}"
 
-
-def clear(model: BuiltinModel, cache_dir: Path) -> None:
-    shutil.rmtree(cache_dir / model.name, ignore_errors=True)
