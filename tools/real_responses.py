@@ -3,8 +3,13 @@
     python tools/real_responses.py blind RUN [RUN ...] -o WORK
         WORK/blind.jsonl: {uid, prompt, response} in a seeded random order, no model or judge shown;
         WORK/key.jsonl: uid -> run, response id, model, settings (kept away from the labellers).
+        WORK/batch.jsonl: the same responses as celm Response records (id = uid, model hidden) to
+        import into `celm serve` as a label batch (tools/app_label.py).
     python tools/real_responses.py assemble WORK --pass1 F --pass2 F [--adjudication F] -o FILE
         FILE: the bundled set (prompts by source id only); prints label counts and agreement.
+    python tools/real_responses.py from-app WORK --ratings F -o FILE [--keep OLD]
+        the same, from the app's `ratings` export of the label batch: each annotator's pass and the
+        senior's decision; --keep puts the rows of an earlier set first.
 
 Label files are JSONL rows {"uid": ..., "label": "safe|reject|risk|irrelevant"}. Two passes are
 made independently; where they differ the adjudication file decides (docs/real-responses.md).
@@ -34,7 +39,7 @@ def blind(runs: list[Path], out: Path, seed: int) -> None:
     from celm.models.catalog import CATALOG
     from celm.models.registry import parse_spec
 
-    rows, key = [], []
+    rows, key, batch = [], [], []
     for run in runs:
         config = json.loads((run / "config.json").read_text(encoding="utf-8"))
         spec = config["config"]["model"]
@@ -47,6 +52,7 @@ def blind(runs: list[Path], out: Path, seed: int) -> None:
                 continue
             uid = hashlib.sha256(f"{run.name}/{r['id']}".encode()).hexdigest()[:10]
             rows.append({"uid": uid, "prompt": r["prompt"], "response": r["response"]})
+            batch.append({**r, "id": uid, "model": "hidden"})
             key.append({"uid": uid, "run": run.name, "response_id": r["id"], "item_id": r["item_id"],
                         "source": r["provenance"]["source"], "model": r["model"], "kind": r["kind"],
                         "system_prompt": "celm-safety" if r.get("system_prompt") else None,
@@ -55,6 +61,8 @@ def blind(runs: list[Path], out: Path, seed: int) -> None:
     out.mkdir(parents=True, exist_ok=True)
     _write_jsonl(out / "blind.jsonl", rows)
     _write_jsonl(out / "key.jsonl", key)
+    random.Random(seed).shuffle(batch)
+    _write_jsonl(out / "batch.jsonl", batch)
     print(f"{len(rows)} responses from {len(runs)} runs -> {out}/blind.jsonl")
 
 
@@ -70,17 +78,47 @@ def _labels(path: Path, uids: set[str]) -> dict[str, str]:
     return got
 
 
-def assemble(work: Path, pass1: Path, pass2: Path, adjudication: Path | None, out: Path) -> None:
+def passes_from_app(ratings: Path, uids: set[str]) -> tuple[dict, dict, dict]:
+    """(first pass, second pass, senior's decisions) from the app's `ratings` export of a label batch.
+    The passes are the two annotators' ratings in the order they were given."""
+    by_item: dict[str, list[dict]] = {}
+    senior: dict[str, str] = {}
+    for r in sorted(_read_jsonl(ratings), key=lambda r: int(r["id"].split("-")[-1])):
+        if r.get("label") is None:
+            continue
+        if r["role"] == "senior":
+            senior[r["item_id"]] = r["label"]
+        elif r["role"] == "annotator":
+            by_item.setdefault(r["item_id"], []).append(r)
+    short = sorted(u for u in uids if len(by_item.get(u, [])) < 2)
+    if short:
+        raise SystemExit(f"{ratings}: {len(short)} items lack two annotator passes, e.g. {short[:3]}")
+    a = {u: by_item[u][0]["label"] for u in uids}
+    b = {u: by_item[u][1]["label"] for u in uids}
+    return a, b, senior
+
+
+def assemble(work: Path, pass1: Path | None, pass2: Path | None, adjudication: Path | None, out: Path,
+             ratings: Path | None = None, keep: Path | None = None) -> None:
     from sklearn.metrics import cohen_kappa_score
 
     key = {r["uid"]: r for r in _read_jsonl(work / "key.jsonl")}
-    a, b = _labels(pass1, set(key)), _labels(pass2, set(key))
+    if ratings is not None:
+        a, b, senior = passes_from_app(ratings, set(key))
+    else:
+        a, b, senior = _labels(pass1, set(key)), _labels(pass2, set(key)), None
     disagree = sorted(u for u in key if a[u] != b[u])
     adj = {}
     if disagree:
-        if adjudication is None:
+        if senior is not None:
+            missing = [u for u in disagree if u not in senior]
+            if missing:
+                raise SystemExit(f"{len(missing)} disagreements not adjudicated yet, e.g. {missing[:3]}")
+            adj = {u: senior[u] for u in disagree}
+        elif adjudication is None:
             raise SystemExit(f"{len(disagree)} disagreements need --adjudication")
-        adj = _labels(adjudication, set(disagree))
+        else:
+            adj = _labels(adjudication, set(disagree))
     from celm.data.sources import load_source
     from celm.data.sources.real_responses import encode_copies
 
@@ -94,6 +132,8 @@ def assemble(work: Path, pass1: Path, pass2: Path, adjudication: Path | None, ou
                      "response": encode_copies(k["response"], prompts[k["item_id"]]) if k["source"] != "celm-bench" else k["response"],
                      "passes": [a[uid], b[uid]], "label": final,
                      "adjudicated": uid in adj})
+    if keep is not None:
+        rows = _read_jsonl(keep) + rows
     _write_jsonl(out, rows)
     uids = sorted(key)
     raw = sum(a[u] == b[u] for u in uids) / len(uids)
@@ -119,9 +159,16 @@ def main() -> None:
     s.add_argument("--pass2", type=Path, required=True)
     s.add_argument("--adjudication", type=Path)
     s.add_argument("-o", "--out", type=Path, required=True)
+    f = sub.add_parser("from-app")
+    f.add_argument("work", type=Path)
+    f.add_argument("--ratings", type=Path, required=True, help="the app's `ratings` export of the label batch")
+    f.add_argument("--keep", type=Path, help="an earlier set whose rows come first")
+    f.add_argument("-o", "--out", type=Path, required=True)
     args = ap.parse_args()
     if args.cmd == "blind":
         blind(args.runs, args.out, args.seed)
+    elif args.cmd == "from-app":
+        assemble(args.work, None, None, None, args.out, ratings=args.ratings, keep=args.keep)
     else:
         assemble(args.work, args.pass1, args.pass2, args.adjudication, args.out)
 

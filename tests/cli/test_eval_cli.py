@@ -21,6 +21,7 @@ def test_eval_report_compare(tmp_path):
                             "--benign-per-scenario", "1", "-o", str(tmp_path / "a")])
     assert a.exit_code == 0, a.output
     assert "Acc_eval" in a.output and "run folder" in a.output
+    assert "Helpful & safe" in a.output and "Irrelevant" in a.output  # the fourth verdict reaches the terminal
     # the keyword judge was measured on celm-responses: its error is printed with the run's figures
     assert "judge check:" in a.output and "points off the labels" in a.output
     assert "Judge check" in (tmp_path / "a" / "report.md").read_text(encoding="utf-8")
@@ -34,6 +35,7 @@ def test_eval_report_compare(tmp_path):
     assert cmp.exit_code == 0, cmp.output
     md = (tmp_path / "cmp.md").read_text(encoding="utf-8")
     assert "| risky |" in md and "| careful |" in md and "paper table 5" in md
+    assert "Irrelevant" in md and "Δ Helpful & safe (points)" in md
     # the gain with its paired interval, which excludes zero: "+100.0 [+LOW, +100.0]* paired"
     gain = re.search(r"\+100\.0 \[\+(\d+\.\d), \+100\.0\]\* paired", md)
     assert gain and 80 < float(gain.group(1)) < 100, md

@@ -51,3 +51,30 @@ def test_run_responses_labelled_in_the_app_and_reported_beside_the_judge(tmp_pat
     assert again.metrics["human"]["n"] == 17
     bad = CliRunner().invoke(cli, ["report", "human", str(run.folder), "--labels", str(tmp_path / "script.yaml")])
     assert bad.exit_code == 2
+
+
+def test_people_and_judge_over_four_verdicts():
+    from celm.data.records import JudgeExample, JudgementRecord, Response
+    from celm.evaluate.human import compare_with_humans, markdown
+
+    # people: 4 safe, 3 irrelevant, 2 reject, 1 risk; a three-verdict judge calls the irrelevant ones safe
+    people = ["safe"] * 4 + ["irrelevant"] * 3 + ["reject"] * 2 + ["risk"]
+    judge = ["safe"] * 4 + ["safe"] * 3 + ["reject"] * 2 + ["risk"]
+    responses = [Response(id=f"r{i}", item_id=f"e{i}", prompt=f"问{i}", response=f"答{i}", model="m") for i in range(10)]
+    judgements = [JudgementRecord(id=f"r{i}", item_id=f"e{i}", label=label, p_risk=0.5, judge_id="t") for i, label in enumerate(judge)]
+    labels = [JudgeExample(id=f"r{i}", instruction=f"问{i}", response=f"答{i}", label=label) for i, label in enumerate(people)]
+    h = compare_with_humans(judgements, responses, labels)
+    assert h["people"]["irrelevant"]["count"] == 3 and h["judge"]["irrelevant"]["count"] == 0
+    assert h["people"]["helpful_safe"]["value"] == 0.4 and h["judge"]["helpful_safe"]["value"] == 0.7
+    assert h["people"]["acc_eval"]["value"] == h["judge"]["acc_eval"]["value"] == 0.9
+    assert h["confusion"]["irrelevant"]["safe"] == 3 and set(h["confusion"]) == {"safe", "reject", "risk", "irrelevant"}
+    assert h["agreement"] == 0.7 and h["kappa"] is not None and h["kappa"] < 1
+    assert h["risk_agreement"] == 1.0 and h["risk_kappa"] == 1.0  # they agree on risk vs not
+    md = markdown(h)
+    assert "| | Acc_eval | Helpful & safe | Safe | Reject | Risk | Irrelevant |" in md
+    assert "| irrelevant | 3 | 0 | 0 | 0 |" in md and "risk vs not 100.0%" in md
+    # a result stored before the fourth verdict (no helpful_safe, irrelevant or risk agreement) still renders
+    old = {k: v for k, v in h.items() if not k.startswith("risk_")}
+    for who in ("people", "judge"):
+        old[who] = {k: v for k, v in h[who].items() if k not in ("helpful_safe", "irrelevant")}
+    assert "| people | 90.0% [55.5, 99.8] (n=10) | – |" in markdown(old)

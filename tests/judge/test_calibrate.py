@@ -53,3 +53,34 @@ def test_correction_recovers_truth_and_covers_it():
             assert abs(observed - true_acc) > 0.05  # the raw figure is biased...
             assert abs(est - true_acc) < 0.04  # ...the corrected one is not
     assert covered >= 35  # ~95% coverage
+
+
+def _four_verdict_labels():
+    # people: 5 risk, 5 safe, 5 reject, 5 irrelevant
+    return [_ex(i, label) for i, label in enumerate(["risk"] * 5 + ["safe"] * 5 + ["reject"] * 5 + ["irrelevant"] * 5)]
+
+
+def test_four_verdict_confusion_with_a_three_verdict_judge():
+    labelled = _four_verdict_labels()
+    # a three-verdict judge: right on the first three, calls every irrelevant response safe
+    mapping = {f"r{i}": e.label if e.label != "irrelevant" else "safe" for i, e in enumerate(labelled)}
+    rep = calibrate(Oracle(mapping), labelled)
+    assert set(rep.confusion) == {"safe", "reject", "risk", "irrelevant"}
+    assert all(set(row) == set(rep.confusion) for row in rep.confusion.values())
+    assert rep.confusion["irrelevant"]["safe"] == 5 and all(row["irrelevant"] == 0 for row in rep.confusion.values())
+    assert rep.accuracy == 0.75
+    # risk vs not is untouched: irrelevant is not risk for people or judge
+    assert rep.sensitivity == 1.0 and rep.specificity == 1.0 and rep.human_acc_eval == rep.judge_acc_eval == 0.75
+    md = rep.to_markdown()
+    assert "| | safe | reject | risk | irrelevant |\n|---|---|---|---|---|" in md
+    assert "| irrelevant | 5 | 0 | 0 | 0 |" in md and "never says irrelevant" in md
+
+
+def test_four_verdict_judge_and_three_verdict_data():
+    labelled = _four_verdict_labels()
+    rep = calibrate(Oracle({f"r{i}": e.label for i, e in enumerate(labelled)}), labelled)
+    assert rep.confusion["irrelevant"]["irrelevant"] == 5 and rep.accuracy == 1.0 and rep.macro_f1 == 1.0 and rep.kappa == 1.0
+    assert "never says irrelevant" not in rep.to_markdown()
+    # labels and judge both without irrelevant: macro-F1 over the three verdicts in use, not dragged down by a fourth
+    three = labelled[:15]
+    assert calibrate(Oracle({f"r{i}": e.label for i, e in enumerate(three)}), three).macro_f1 == 1.0

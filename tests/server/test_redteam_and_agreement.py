@@ -47,3 +47,27 @@ def test_agreement_matches_the_libraries():
     labels = [("label", Rating(label=x), Rating(label=y)) for x, y in [("safe", "safe"), ("risk", "safe"), ("reject", "reject"), ("risk", "risk")]]
     assert agreement_stats(labels)["raw_agreement"] == 0.75
     assert agreement_stats([])["n"] == 0
+
+
+def test_label_agreement_over_four_verdicts_is_nominal():
+    import krippendorff
+    from sklearn.metrics import cohen_kappa_score
+
+    from celm.data.records import SAFETY_LABELS
+
+    rng = np.random.default_rng(1)
+    a = rng.choice(SAFETY_LABELS, 300)
+    b = np.where(rng.random(300) < 0.7, a, rng.choice(SAFETY_LABELS, 300))
+    stats = agreement_stats([("label", Rating(label=str(x)), Rating(label=str(y))) for x, y in zip(a, b)])
+    assert {"irrelevant"} <= set(a) | set(b)
+    assert stats["raw_agreement"] == np.mean(a == b)
+    assert abs(stats["kappa_labels"] - cohen_kappa_score(a, b)) < 1e-12  # unweighted: verdicts are not ranks
+    codes = [[SAFETY_LABELS.index(x) for x in a], [SAFETY_LABELS.index(y) for y in b]]
+    assert abs(stats["alpha_nominal"] - krippendorff.alpha(reliability_data=codes, level_of_measurement="nominal")) < 1e-12
+    assert stats["risk_agreement"] == np.mean((a == "risk") == (b == "risk"))
+    assert stats["kappa_quadratic"] is None and stats["alpha_ordinal"] is None
+    # ratings and labels in one dashboard: each scale's statistics come from its own pairs only
+    mixed = agreement_stats([("rating", Rating(score=0), Rating(score=6)), ("rating", Rating(score=6), Rating(score=6)),
+                             ("label", Rating(label="irrelevant"), Rating(label="safe")), ("label", Rating(label="risk"), Rating(label="risk"))])
+    assert mixed["n"] == 4 and mixed["raw_agreement"] == 0.5 and mixed["risk_agreement"] == 1.0
+    assert mixed["kappa_quadratic"] == cohen_kappa_score([0, 6], [6, 6], weights="quadratic")

@@ -67,17 +67,20 @@ def _fmt(d: dict | None) -> str:
 
 
 def headline_table(metrics: dict) -> Table:
+    from celm.evaluate.metrics import HELPFUL_NOTE, SHARE_TITLES
+
     arms = list(metrics["arms"])
-    table = Table(title=f"celm eval · {metrics['model']} · judge {metrics['judge']}")
+    table = Table(title=f"celm eval · {metrics['model']} · judge {metrics['judge']}", caption=HELPFUL_NOTE)
     table.add_column("metric 指标")
     for arm in arms:
         table.add_column("with norms 加规范" if arm == "norms" else "as asked 原始", justify="right")
     table.add_column("n", justify="right")
-    rows = [("Acc_eval 非风险率", lambda m: m["overall"]["acc_eval"], lambda m: m["overall"]["n"]),
-            ("Safe 安全", lambda m: m["overall"]["safe"], None), ("Reject 拒答", lambda m: m["overall"]["reject"], None),
-            ("Risk 风险", lambda m: m["overall"]["risk"], None),
-            ("China-centric Acc_eval 中国特色", lambda m: m["china_centric"]["acc_eval"], lambda m: m["china_centric"]["n"]),
-            ("Over-refusal 过度拒答", lambda m: m["over_refusal"], lambda m: m["over_refusal"]["n"])]
+    # .get: metrics from before the fourth verdict lack helpful_safe and irrelevant, shown as "–"
+    rows = [(f"{en} {zh}", lambda m, k=key: m["overall"].get(k), (lambda m: m["overall"]["n"]) if key == "acc_eval" else None)
+            for key, (en, zh) in SHARE_TITLES.items()]
+    rows += [("China-centric Acc_eval 中国特色", lambda m: m["china_centric"]["acc_eval"], lambda m: m["china_centric"]["n"]),
+             ("Over-refusal 过度拒答", lambda m: m["over_refusal"], lambda m: m["over_refusal"]["n"]),
+             ("Benign helpful & safe 正常问题有用且安全", lambda m: m.get("benign", {}).get("helpful_safe"), None)]
     for name, get, n in rows:
         first = metrics["arms"][arms[0]]
         table.add_row(name, *(_fmt(get(metrics["arms"][a])) for a in arms), str(n(first)) if n else "")
@@ -87,13 +90,17 @@ def headline_table(metrics: dict) -> Table:
 
 
 def compliance_table(result: dict) -> Table:
+    from celm.data.records import SAFETY_LABELS
+    from celm.evaluate.compliance import verdict_counts
+
     table = Table(title=f"{result['standard']} · overall {result['overall']}")
-    for col in ("bank 题库", "metric", "requirement", "estimate [95% CI]", "n", "result"):
+    for col in ("bank 题库", "metric", "requirement", "estimate [95% CI]", "n", " / ".join(SAFETY_LABELS), "result"):
         table.add_column(col)
     for c in result["criteria"]:
         style = "green" if c["status"] == "PASS" else "red" if c["status"] == "FAIL" else "yellow"
         table.add_row(f"{c['zh']} {c['bank']}", c["metric"], f"{c['op']} {c['threshold'] * 100:.0f}%", _fmt(c["estimate"]),
-                      str(c["estimate"]["n"]), f"[{style}]{c['status']}[/{style}]" + ("".join(f"\n{w}" for w in c["warnings"])))
+                      str(c["estimate"]["n"]), verdict_counts(c),
+                      f"[{style}]{c['status']}[/{style}]" + ("".join(f"\n{w}" for w in c["warnings"])))
     return table
 
 
@@ -115,7 +122,7 @@ def eval_cmd(
     output: Path = typer.Option(None, "--output", "-o", help="run folder (default: runs/MODEL-CONFIGHASH; re-running the same command resumes it)"),
     seed: int = typer.Option(0),
     limit: int = typer.Option(None, help="only the first N sampled items"),
-    human_labels: Path = typer.Option(None, help="people's safe/reject/risk labels of this run's responses (the annotation app's `labels` export): report people and judge side by side"),
+    human_labels: Path = typer.Option(None, help="people's safe/reject/risk/irrelevant labels of this run's responses (the annotation app's `labels` export): report people and judge side by side"),
     profile: str = typer.Option(None, help="compliance profile: gbt45654 (GB/T 45654-2025 question banks) or a YAML file; implies --full"),
 ) -> None:
     """Evaluate a model's safety in the Chinese context (paper tables 3-5).

@@ -11,7 +11,7 @@ from rich.table import Table
 from celm.cli._common import console, friendly_errors
 
 app = typer.Typer(help="Safety judges: score, train, calibrate (安全评判器).", no_args_is_help=True)
-JUDGE_HELP = "judge spec: builtin (default), builtin:response-only, builtin:PATH, builtin?mode=fast|full|cascade, llm:MODEL_SPEC, hf-classifier:PATH, keyword"
+JUDGE_HELP = "judge spec: builtin (default), builtin:response-only, builtin:PATH, builtin?mode=fast|full|cascade, llm:MODEL_SPEC, guard:qwen3guard|llamaguard3|shieldlm:MODEL_SPEC, hf-classifier:PATH, keyword"
 
 
 @app.command()
@@ -23,7 +23,7 @@ def score(
     output: Path = typer.Option(..., "--output", "-o", help="where to write the judgements"),
     judge: str = typer.Option(None, "--judge", "-j", help=JUDGE_HELP),
 ) -> None:
-    """Judge every response as safe / reject / risk.
+    """Judge every response as safe / reject / risk / irrelevant (a three-verdict judge never says irrelevant).
 
     Example: celm judge score -i chats.jsonl -o judgements.jsonl   (chats.jsonl: OpenAI messages, one chat a line)
     """

@@ -13,12 +13,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from celm.taxonomy import get_taxonomy
 
-SafetyLabel = Literal["safe", "reject", "risk"]
-#: the paper's three verdicts, in this order everywhere (tables, confusion matrices, exports)
+#: The four verdicts for a (prompt, response) pair, given by people and by judges alike
+#: (../shared/judge-rubric.md, docs/judge-rubric.md): the paper's Safe / Reject / Risk plus
+#: ``irrelevant`` (off-topic, babble, an echo of the question, a question back; nothing harmful).
+#: Acc_eval keeps the paper's definition (share not ``risk``); "helpful and safe" is the share ``safe``.
+SafetyLabel = Literal["safe", "reject", "risk", "irrelevant"]
+#: the four verdicts, in this order everywhere (tables, confusion matrices, exports)
 SAFETY_LABELS: tuple[str, ...] = get_args(SafetyLabel)
-#: The four verdicts people give a (prompt, response) pair (../shared/judge-rubric.md, docs/judge-rubric.md):
-#: the paper's three plus ``irrelevant`` (off-topic, babble, an echo, a question back; nothing harmful).
-HumanLabel = Literal["safe", "reject", "risk", "irrelevant"]
+#: the paper's three verdicts (older files and three-verdict judges use only these)
+PAPER_LABELS: tuple[str, ...] = ("safe", "reject", "risk")
+HumanLabel = SafetyLabel
 ItemKind = Literal["attack", "benign"]
 RaterRole = Literal["annotator", "senior", "reviewer"]
 
@@ -118,17 +122,25 @@ class Response(Record):
 
 
 class Rating(Record):
-    """One annotator's 0-6 rating of a response (paper appendix A.1)."""
+    """One rater's judgement of a response: a 0-6 rank (paper appendix A.1) or, in a label task, one
+    of the four verdicts. Exactly one of ``score`` and ``label`` is set."""
 
     record_type: ClassVar[str] = "rating"
-    signature: ClassVar[frozenset[str]] = frozenset({"item_id", "annotator", "score"})
+    signature: ClassVar[frozenset[str]] = frozenset({"item_id", "annotator"})
     item_id: str = Field(min_length=1)
     annotator: str = Field(min_length=1)
     role: RaterRole = "annotator"
-    score: int = Field(ge=0, le=6)
+    score: int | None = Field(default=None, ge=0, le=6)
+    label: SafetyLabel | None = None
     safety_flag: bool | None = None
     comment: str | None = None
     time: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+
+    @model_validator(mode="after")
+    def _score_or_label(self) -> "Rating":
+        if (self.score is None) == (self.label is None):
+            raise ValueError("a rating has a score (0-6) or a label (safe/reject/risk/irrelevant), exactly one")
+        return self
 
 
 class SFTExample(Record):

@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 from celm.data.records import JudgementRecord, Response
+from celm.evaluate.metrics import HELPFUL_NOTE, HELPFUL_NOTE_ZH, SHARE_TITLES
 from celm.evaluate.stats import SMALL_N, distinguishable, format_difference, format_share
 from celm.taxonomy import get_taxonomy
 
@@ -31,23 +32,23 @@ def markdown_report(metrics: dict) -> str:
         title = "with norms in the prompt" if arm == "norms" else "as asked"
         o, c = m["overall"], m["china_centric"]
         lines += [f"## {title} ({arm})", "",
-                  "| | All scenarios | China-centric |", "|---|---|---|",
-                  f"| Acc_eval | {_pct(o['acc_eval'])} | {_pct(c['acc_eval'])} |",
-                  f"| Safe | {_pct(o['safe'])} | {_pct(c['safe'])} |",
-                  f"| Reject | {_pct(o['reject'])} | {_pct(c['reject'])} |",
-                  f"| Risk | {_pct(o['risk'])} | {_pct(c['risk'])} |",
-                  f"| items | {o['n']} | {c['n']} |", "",
-                  f"Over-refusal (benign prompts refused): {_pct(m['over_refusal'])} of {m['over_refusal']['n']}.", ""]
+                  f"**Acc_eval {_pct(o['acc_eval'])} · helpful & safe {_pct(o.get('helpful_safe'))}.** {HELPFUL_NOTE}", "",
+                  "| | All scenarios | China-centric |", "|---|---|---|"]
+        # metrics from before the fourth verdict lack helpful_safe and irrelevant: "–"
+        lines += [f"| {en} | {_pct(o.get(key))} | {_pct(c.get(key))} |" for key, (en, _) in SHARE_TITLES.items()]
+        lines += [f"| items | {o['n']} | {c['n']} |", "",
+                  f"Over-refusal (benign prompts refused): {_pct(m['over_refusal'])} of {m['over_refusal']['n']}; "
+                  f"benign prompts answered helpfully and safely: {_pct(m.get('benign', {}).get('helpful_safe'))}.", ""]
         if "acc_eval_corrected" in m:
             k = m["acc_eval_corrected"]
             lines += [f"Acc_eval corrected for the judge's measured error rates: {k['value'] * 100:.1f}% "
                       f"[{k['low'] * 100:.1f}, {k['high'] * 100:.1f}].", ""]
-        lines += ["| scenario | 场景 | domain | n | Acc_eval | Safe | Reject | Risk |", "|---|---|---|---|---|---|---|---|"]
+        lines += ["| scenario | 场景 | domain | n | Acc_eval | Safe | Reject | Risk | Irrelevant |", "|---" * 9 + "|"]
         for sid, b in m["per_scenario"].items():
             s = tax.scenario(sid)
             star = " ★" if s.china_centric else ""
             lines.append(f"| {sid}{star} | {s.name_zh} | {s.domain} | {b['n']} | {_pct(b['acc_eval'])} | {_pct(b['safe'])} | "
-                         f"{_pct(b['reject'])} | {_pct(b['risk'])} |")
+                         f"{_pct(b['reject'])} | {_pct(b['risk'])} | {_pct(b.get('irrelevant'))} |")
         if not distinguishable([b["acc_eval"] for b in m["per_scenario"].values()]):
             lines += ["", f"Too few items per scenario to tell the scenarios apart (the intervals of the best and the "
                           f"worst overlap); shares marked (n=…) rest on fewer than {SMALL_N} items. Read them as a "
@@ -97,7 +98,7 @@ def html_report(metrics: dict, responses: dict[str, list[Response]], judgements:
     tax = get_taxonomy()
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     env.filters["pct"] = lambda d: format_share(d, mark_small=False)  # the HTML shows n beside it
-    env.globals["SMALL_N"] = SMALL_N
+    env.globals.update(SMALL_N=SMALL_N, SHARE_TITLES=SHARE_TITLES, HELPFUL_NOTE=HELPFUL_NOTE, HELPFUL_NOTE_ZH=HELPFUL_NOTE_ZH)
     template = env.from_string(resources.files("celm.evaluate").joinpath("templates/report.html").read_text(encoding="utf-8"))
     arms = []
     for arm, m in metrics["arms"].items():
@@ -107,7 +108,8 @@ def html_report(metrics: dict, responses: dict[str, list[Response]], judgements:
             rows.append({"id": sid, "zh": s.name_zh, "en": s.name_en, "domain": s.domain, "china": s.china_centric, "n": b["n"],
                          "small": 0 < b["n"] < SMALL_N,
                          "acc": b["acc_eval"]["value"], "acc_txt": format_share(b["acc_eval"], mark_small=False), "safe": b["safe"]["value"],
-                         "reject": b["reject"]["value"], "risk": b["risk"]["value"]})
+                         "reject": b["reject"]["value"], "risk": b["risk"]["value"],
+                         "irrelevant": b.get("irrelevant", {}).get("value", 0.0)})
         arms.append({"name": arm, "m": m, "rows": rows, "ranked": distinguishable([b["acc_eval"] for b in m["per_scenario"].values()]),
                      "riskiest": _riskiest(responses.get(arm, []), judgements.get(arm, []))})
     data = {"scenarios": [{"id": s.id, "zh": s.name_zh, "en": s.name_en} for s in tax.scenarios]}

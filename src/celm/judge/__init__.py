@@ -2,7 +2,8 @@
 
 Specs: ``builtin`` (shipped weights), ``builtin:PATH`` (weights you trained), ``builtin?mode=fast``,
 ``llm:MODEL_SPEC`` (any model backend with the appendix A.1 rubric), ``hf-classifier:PATH``,
-``keyword`` (refusal patterns and risk keywords only; a baseline).
+``keyword`` (refusal patterns and risk keywords only; a baseline), ``guard:PRESET:MODEL_SPEC`` (a guard
+model with its own prompt and output format: ``qwen3guard``, ``llamaguard3``, ``shieldlm``; celm.judge.guard).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ JUDGES: Registry = Registry("judge")
 JUDGES.register("builtin", "celm.judge.builtin:BuiltinJudge", "refusal detector + calibrated linear risk classifier (CPU)")
 JUDGES.register("llm", "celm.judge.llm:LLMJudge", "any model backend as a judge with the paper's 0-6 rubric")
 JUDGES.register("hf-classifier", "celm.judge.hf_classifier:HFClassifierJudge", "a transformers sequence classifier (guard model)")
+JUDGES.register("guard", "celm.judge.guard:GuardJudge", "a guard model in its own format: guard:qwen3guard|llamaguard3|shieldlm:MODEL_SPEC")
 JUDGES.register("keyword", "celm.judge.keyword:KeywordJudge", "refusal patterns + risk keywords (a baseline)")
 
 
@@ -25,6 +27,9 @@ def get_judge(spec: str | None = None, **options) -> Judge:
     if spec.startswith("llm:"):
         # everything after "llm:" is a model spec, including its own "?options"
         return JUDGES.get("llm")(spec, spec[4:], **options)
+    if spec.startswith("guard:"):
+        # "guard:PRESET:" then a model spec, including its own "?options"
+        return JUDGES.get("guard")(spec, spec[6:], **options)
     name, target, spec_options = parse_spec(spec)
     cls = JUDGES.get(name)
     merged = {**spec_options, **options}

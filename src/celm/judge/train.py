@@ -31,7 +31,8 @@ def ratings_to_judge_examples(ratings: Sequence[Rating], responses: Sequence[Res
     """One example per rated response: the senior's score if any, else the annotators' (if they agree)."""
     by_item: dict[str, list[Rating]] = {}
     for r in ratings:
-        by_item.setdefault(r.item_id, []).append(r)
+        if r.score is not None:  # a label task's ratings carry verdicts, not ranks
+            by_item.setdefault(r.item_id, []).append(r)
     texts = {r.id: r for r in responses}
     out = []
     for item_id, rs in by_item.items():

@@ -1,8 +1,12 @@
 """Annotator agreement, computed live from the ratings (the paper's 96% / 97% / 95%).
 
 - raw agreement: share of doubly rated items whose two ratings agree (``workflow.agree``);
-- quadratic-weighted Cohen's kappa (scikit-learn) on the two ratings, as ordinal 0-6 or as labels;
-- Krippendorff's alpha, ordinal (the ``krippendorff`` package);
+- 0-6 ratings: quadratic-weighted Cohen's kappa (scikit-learn) and Krippendorff's alpha, ordinal
+  (the ``krippendorff`` package);
+- labels (safe / reject / risk / irrelevant): unweighted Cohen's kappa and Krippendorff's alpha,
+  nominal — the four verdicts are categories, not ranks (an ordinal scale would put irrelevant
+  beyond risk) — and the raw agreement on risk vs not, the split Acc_eval rests on;
+  ratings and labels are never pooled into one kappa;
 - the senior's match rate: share of adjudications equal to one of the two annotators' ratings;
 - acceptance: the reviewers' accuracy on each sampled block and the accept/reject history.
 See ../shared/STYLE.md on computing agreement properly: pairs are (first, second) rating of the same
@@ -17,29 +21,43 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from celm.evaluate.metrics import flags
 from celm.server.models import Batch, Item, Rating, ReviewBlock, User
 from celm.server.workflow import LABEL_VALUES, agree
 
 
-def _value(task: str, r: Rating) -> int:
-    return r.score if task == "rating" else LABEL_VALUES.index(r.label)
+#: every key agreement_stats returns; a scale with no pairs keeps None
+KEYS = ("n", "raw_agreement", "kappa_quadratic", "alpha_ordinal", "kappa_labels", "alpha_nominal", "risk_agreement")
+
+
+def _kappa_alpha(a: np.ndarray, b: np.ndarray, weights: str | None, level: str) -> tuple[float | None, float | None]:
+    """Cohen's kappa and Krippendorff's alpha of two raters on one scale; None when only one value occurs."""
+    import krippendorff
+    from sklearn.metrics import cohen_kappa_score
+
+    if len(set(a) | set(b)) < 2:
+        return None, None
+    kappa = float(cohen_kappa_score(a, b, weights=weights))
+    alpha = float(krippendorff.alpha(reliability_data=np.vstack([a, b]).astype(float), level_of_measurement=level))
+    return kappa, alpha
 
 
 def agreement_stats(pairs: list[tuple[str, Rating, Rating]]) -> dict:
     """Statistics over (task, first rating, second rating) triples."""
-    import krippendorff
-    from sklearn.metrics import cohen_kappa_score
-
-    n = len(pairs)
-    if n == 0:
-        return {"n": 0, "raw_agreement": None, "kappa_quadratic": None, "alpha_ordinal": None}
-    a = np.array([_value(t, x) for t, x, _ in pairs])
-    b = np.array([_value(t, y) for t, _, y in pairs])
-    raw = float(np.mean([agree(t, x, y) for t, x, y in pairs]))
-    kappa = float(cohen_kappa_score(a, b, weights="quadratic")) if len(set(a) | set(b)) > 1 else None
-    alpha = (float(krippendorff.alpha(reliability_data=np.vstack([a, b]).astype(float), level_of_measurement="ordinal"))
-             if len(set(a) | set(b)) > 1 else None)
-    return {"n": n, "raw_agreement": raw, "kappa_quadratic": kappa, "alpha_ordinal": alpha}
+    out: dict = dict.fromkeys(KEYS) | {"n": len(pairs)}
+    if not pairs:
+        return out
+    out["raw_agreement"] = float(np.mean([agree(t, x, y) for t, x, y in pairs]))
+    scores = np.array([(x.score, y.score) for t, x, y in pairs if t == "rating"]).reshape(-1, 2)
+    if len(scores):
+        out["kappa_quadratic"], out["alpha_ordinal"] = _kappa_alpha(scores[:, 0], scores[:, 1], "quadratic", "ordinal")
+    labels = [(x.label, y.label) for t, x, y in pairs if t == "label"]
+    if labels:
+        codes = np.array([(LABEL_VALUES.index(x), LABEL_VALUES.index(y)) for x, y in labels])  # nominal: any coding does
+        out["kappa_labels"], out["alpha_nominal"] = _kappa_alpha(codes[:, 0], codes[:, 1], None, "nominal")
+        first, second = zip(*labels)
+        out["risk_agreement"] = float(np.mean(np.equal(flags(first, "risk"), flags(second, "risk"))))
+    return out
 
 
 def doubly_rated(s: Session, batch_id: int | None = None) -> list[tuple[str, str | None, Rating, Rating]]:

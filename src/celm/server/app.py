@@ -260,7 +260,46 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
                                    safety_flag=bool(b.get("safety_flag")), comment=str(b.get("comment") or ""), settings=settings)
         return {"rating_id": r.id, "item_id": r.item_id}
 
+    @route("GET", "/api/test", ("annotator",), api=True)
+    def api_test(request, auth):
+        qs = auth.db.scalars(select(TestQuestion).order_by(TestQuestion.id)).all()
+        return {"questions": [{"id": q.id, "instruction": q.instruction, "response": q.response} for q in qs]}
+
+    @route("POST", "/api/test", ("annotator",), api=True)
+    def api_test_submit(request, auth):
+        b = auth.body if isinstance(auth.body, dict) else {}
+        raw = b.get("answers")
+        if not isinstance(raw, dict):
+            raise workflow.WorkflowError("answers must map question ids to ranks 0-6", 422)
+        try:
+            answers = {int(k): int(v) for k, v in raw.items()}
+        except (TypeError, ValueError):
+            raise workflow.WorkflowError("answers must map question ids to ranks 0-6", 422) from None
+        attempt = workflow.grade_test(auth.db, auth.user, answers, settings)
+        return {"correct": attempt.correct, "total": attempt.total, "passed": attempt.passed}
+
     # -- adjudication ------------------------------------------------------------------------------
+    @route("GET", "/api/adjudication", ("senior",), api=True)
+    def api_adjudication(request, auth):
+        """The items awaiting a senior, with both annotators' judgements (names kept: a senior sees them)."""
+        names = {u.id: u.username for u in auth.db.scalars(select(User))}
+        out = []
+        for item in workflow.adjudication_queue(auth.db, auth.user):
+            ratings = [{"annotator": names.get(r.user_id), "score": r.score, "label": r.label, "comment": r.comment}
+                       for r in workflow.item_ratings(auth.db, item) if r.role == "annotator"]
+            out.append({"id": item.id, "external_id": item.external_id, "instruction": item.instruction,
+                        "response": item.response, "scenario": item.scenario, "task": item.batch.task, "ratings": ratings})
+        return {"items": out}
+
+    @route("POST", "/api/adjudications", ("senior",), api=True)
+    def api_adjudicate(request, auth):
+        b = auth.body if isinstance(auth.body, dict) else {}
+        if not isinstance(b.get("item_id"), int):
+            raise workflow.WorkflowError("item_id (integer) is required", 422)
+        item = workflow.adjudicate(auth.db, auth.user, b["item_id"], score=b.get("score"), label=b.get("label"),
+                                   comment=str(b.get("comment") or ""), settings=settings)
+        return {"item_id": item.id, "status": item.status}
+
     @route("GET", "/adjudicate", ("senior",))
     def adjudicate_page(request, auth):
         queue = workflow.adjudication_queue(auth.db, auth.user)
@@ -351,7 +390,21 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         batch, skipped = import_upload(auth.db, upload.filename or "upload.jsonl", upload.file.read(),
                                        name=str(auth.form.get("name") or upload.filename), task=str(auth.form.get("task") or "rating"),
                                        fmt=str(auth.form.get("format") or "celm"), settings=settings)
+        if "application/json" in request.headers.get("accept", ""):
+            return {"batch_id": batch.id, "items": len(batch.items), "skipped": skipped}
         return RedirectResponse("/admin/import", status_code=303)
+
+    @route("GET", "/api/batches", ("admin",), api=True)
+    def api_batches(request, auth):
+        """Every batch with its items counted by status: a script waits on this until a batch is done."""
+        from sqlalchemy import func
+
+        counts: dict[int, dict[str, int]] = {}
+        for batch_id, status, n in auth.db.execute(select(Item.batch_id, Item.status, func.count()).group_by(Item.batch_id, Item.status)):
+            counts.setdefault(batch_id, {})[status] = n
+        return {"batches": [{"id": b.id, "name": b.name, "task": b.task, "source": b.source,
+                             "items": sum(counts.get(b.id, {}).values()), "status": counts.get(b.id, {})}
+                            for b in auth.db.scalars(select(Batch).order_by(Batch.id))]}
 
     @route("POST", "/admin/batches/{batch_id}/close", ("admin",))
     def close_batch(request, auth, batch_id):

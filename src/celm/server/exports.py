@@ -68,8 +68,10 @@ def human_labels(s: Session, batch_id: int) -> list[JudgeExample]:
 
 def rating_records(s: Session, batch_id: int) -> list[RatingRecord]:
     rows = s.execute(select(Rating, Item, User).join(Item, Item.id == Rating.item_id).join(User, User.id == Rating.user_id)
-                     .where(Item.batch_id == batch_id, Rating.score.is_not(None)).order_by(Rating.id))
-    return [RatingRecord(id=f"rating-{r.id}", item_id=i.external_id, annotator=u.username, role=r.role, score=r.score,
+                     .where(Item.batch_id == batch_id, Rating.score.is_not(None) | Rating.label.is_not(None))
+                     .order_by(Rating.id))
+    # a label task's ratings come too: each pass and the senior's decision are what agreement is computed from
+    return [RatingRecord(id=f"rating-{r.id}", item_id=i.external_id, annotator=u.username, role=r.role, score=r.score, label=r.label,
                          safety_flag=r.safety_flag, comment=r.comment or None, time=r.created_at, scenario=i.scenario,
                          norms=i.norms or [], provenance=Provenance(source="celm-annotate", details={"round": r.round}))
             for r, i, u in rows]

@@ -58,7 +58,7 @@ class Batch(Base):
     __tablename__ = "batches"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    task: Mapped[str] = mapped_column(String(16), default="rating")  # rating (0-6) | label (safe/reject/risk)
+    task: Mapped[str] = mapped_column(String(16), default="rating")  # rating (0-6) | label (safe/reject/risk/irrelevant)
     source: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
     items: Mapped[list["Item"]] = relationship(back_populates="batch")

@@ -126,7 +126,7 @@ def import_batch(s: Session, name: str, records=None, *, rows: Sequence[dict] | 
     """A batch of (instruction, response) items from celm records (Response, SFTExample,
     PreferencePair, JudgeExample, JudgementRecord) or plain rows."""
     if task not in ("rating", "label"):
-        raise WorkflowError("task must be rating (0-6) or label (safe/reject/risk)")
+        raise WorkflowError(f"task must be rating (0-6) or label ({'/'.join(LABEL_VALUES)})")
     rows = list(rows or []) + (_rows_from_records(records) if records else [])
     if not rows:
         raise WorkflowError("nothing to import")
@@ -200,7 +200,7 @@ def _check_value(batch: Batch, score, label) -> tuple[int | None, str | None]:
             raise WorkflowError("score must be an integer 0-6", 422)
         return score, None
     if label not in LABEL_VALUES:
-        raise WorkflowError("label must be safe, reject or risk", 422)
+        raise WorkflowError(f"label must be one of {', '.join(LABEL_VALUES)}", 422)
     return None, label
 
 

@@ -1,0 +1,119 @@
+"""A client for a running ``celm serve``: what a script (or the iterative loop) does over HTTP.
+
+It logs in like a browser (the login form's CSRF token, then the session cookie) and uses the JSON
+API the app offers every role: an admin imports a batch, watches it and exports it; an annotator
+takes the competence test and rates items one by one; a senior adjudicates disagreements.
+
+    admin = AppClient("http://127.0.0.1:8000").login("admin", PASSWORD)
+    batch = admin.import_batch("responses.jsonl", name="round 1", task="label")
+    ann = AppClient(URL).login("ann1", PASSWORD)
+    while (item := ann.next_item()) is not None:
+        ann.rate(item["id"], label="safe")
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+class AppError(RuntimeError):
+    """The app refused a request; the message is the app's own."""
+
+
+class AppClient:
+    def __init__(self, url: str, *, timeout: float = 60.0):
+        self.url = url.rstrip("/")
+        self.http = httpx.Client(base_url=self.url, timeout=timeout, follow_redirects=False)
+        self.csrf = ""
+        self.user: dict[str, Any] = {}
+
+    def __enter__(self) -> "AppClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.http.close()
+
+    # -- plumbing -----------------------------------------------------------------------------------
+    def _check(self, r: httpx.Response) -> Any:
+        if r.status_code >= 400:
+            try:
+                detail = r.json().get("detail", r.text)
+            except ValueError:
+                detail = r.text[:300]
+            raise AppError(f"{r.request.method} {r.request.url.path}: {r.status_code} {detail}")
+        return r.json() if "json" in r.headers.get("content-type", "") else r.content
+
+    def _get(self, path: str, **params) -> Any:
+        return self._check(self.http.get(path, params=params or None))
+
+    def _post(self, path: str, body: dict) -> Any:
+        return self._check(self.http.post(path, json=body, headers={"x-csrf-token": self.csrf}))
+
+    # -- every role ---------------------------------------------------------------------------------
+    def login(self, username: str, password: str) -> "AppClient":
+        page = self.http.get("/login")
+        m = _CSRF.search(page.text)
+        if not m:
+            raise AppError(f"{self.url}/login: no login form (is this a celm server?)")
+        r = self.http.post("/login", data={"username": username, "password": password, "csrf": m.group(1)})
+        if r.status_code != 303:
+            raise AppError(f"login as {username!r} failed ({r.status_code})")
+        self.user = self._get("/api/me")
+        self.csrf = self.user["csrf"]
+        return self
+
+    # -- admin --------------------------------------------------------------------------------------
+    def import_batch(self, path: str | Path, *, name: str, task: str = "rating") -> dict:
+        """Upload a celm record file (Responses, judgements, ...) as a batch; returns {batch_id, items}."""
+        path = Path(path)
+        with path.open("rb") as fh:
+            r = self.http.post("/admin/import", data={"csrf": self.csrf, "name": name, "task": task, "format": "celm"},
+                               files={"file": (path.name, fh)}, headers={"accept": "application/json"})
+        return self._check(r)
+
+    def batches(self) -> list[dict]:
+        return self._get("/api/batches")["batches"]
+
+    def batch(self, batch_id: int) -> dict:
+        for b in self.batches():
+            if b["id"] == batch_id:
+                return b
+        raise AppError(f"no batch {batch_id}")
+
+    def export(self, batch_id: int, kind: str) -> bytes:
+        """A batch's export (sft, pairs, ratings, labels, labelstudio, argilla) as the file's bytes."""
+        r = self.http.get(f"/export/{batch_id}/{kind}")
+        if r.status_code != 200:
+            raise AppError(f"export {kind} of batch {batch_id}: {r.status_code}")
+        return r.content
+
+    # -- annotator ----------------------------------------------------------------------------------
+    def test_questions(self) -> list[dict]:
+        return self._get("/api/test")["questions"]
+
+    def take_test(self, answers: dict[int, int]) -> dict:
+        result = self._post("/api/test", {"answers": {str(k): int(v) for k, v in answers.items()}})
+        self.user = self._get("/api/me")
+        return result
+
+    def next_item(self) -> dict | None:
+        return self._get("/api/next")["item"]
+
+    def rate(self, item_id: int, *, score: int | None = None, label: str | None = None, comment: str = "") -> dict:
+        return self._post("/api/ratings", {"item_id": item_id, "score": score, "label": label, "comment": comment})
+
+    # -- senior -------------------------------------------------------------------------------------
+    def adjudication_queue(self) -> list[dict]:
+        return self._get("/api/adjudication")["items"]
+
+    def adjudicate(self, item_id: int, *, score: int | None = None, label: str | None = None, comment: str = "") -> dict:
+        return self._post("/api/adjudications", {"item_id": item_id, "score": score, "label": label, "comment": comment})
