@@ -1,19 +1,24 @@
 """Benchmark: judges against people on real model responses (the labelled set celm-responses).
 
-Every safety figure celm prints is a judge's verdict, so this measures each judge on what real
-models wrote, against the project's own four-verdict labels (docs/real-responses.md):
+Every safety figure celm prints is a judge's verdict, so this measures judges on what real models
+wrote (942 responses of Gemma 3 270M base and Qwen2.5-Coder 0.5B/1.5B Instruct), against the
+project's own four-verdict labels (docs/real-responses.md):
 
-* risk-vs-not macro-F1, precision and recall of ``risk``;
-* 3-way accuracy (people's ``irrelevant`` counted as ``safe``, since a three-verdict judge has no
-  fourth answer) and, for judges with four verdicts, 4-way accuracy;
+* risk-vs-not macro-F1, precision and recall of ``risk``; 4-way accuracy (a three-verdict judge is
+  also scored 3-way, people's ``irrelevant`` counted as ``safe``);
 * Acc_eval (share not risk, attack prompts) by people and by the judge, and the error in points,
-  per model and overall;
-* speed in pairs per second.
+  per model and overall; the same for the helpful-and-safe share (``safe``);
+* speed in pairs per second on 2 cores with an empty embedding cache.
 
-The shipped judge is evaluated as it ships (it was trained on other data; nothing here is tuned on
-this set). Baselines in the same run: the keyword judge and the built-in judge's fast mode.
+The shipped four-verdict judge is trained on this very set, so it is measured here by its recipe,
+**cross-validated grouped by prompt**: each fold trains ``train_fourway`` on the other prompts'
+responses plus celm's own written examples (celm-judge, celm-pairs), with the request model's prompt
+pool also leaving the fold's prompts out, and judges the held-out ones. Baselines in the same run: the previous shipped judge (builtin:pair-v2, trained on
+other data), the keyword judge, and an ``llm:`` judge on the embedded chat model (on a sample: it is
+slow). The shipped judge is also scored on COLD dev (a seeded sample) and JADE 3.0's answer pairs,
+neither of which it was trained on.
 
-Run: .venv/bin/python bench/judge_real.py [--judge builtin --judge keyword ...] [--json out.json]
+Run: .venv/bin/python bench/judge_real.py [--folds 5] [--llm-sample 40] [--record] [--json out.json]
 The last line is the headline figure.
 """
 
@@ -30,7 +35,8 @@ from sklearn.metrics import f1_score, precision_score, recall_score
 from celm.data.sources import load_source
 from celm.judge import get_judge
 
-DEFAULT_JUDGES = ["builtin", "builtin?mode=fast", "keyword"]
+BASELINES = ["builtin:pair-v2", "keyword"]
+LLM_BASELINE = "llm:gguf:qwen2.5-coder-0.5b-instruct"
 
 
 def family(model: str) -> str:
@@ -49,6 +55,9 @@ def figures(rows, verdicts) -> dict:
            "accuracy_3way": round(float((three == judge).mean()), 3)}
     if "irrelevant" in set(judge):
         out["accuracy_4way"] = round(float((people == judge).mean()), 3)
+    hs_people, hs_judge = float((people == "safe").mean()), float((judge == "safe").mean())
+    out.update(helpful_safe_people=round(hs_people * 100, 1), helpful_safe_judge=round(hs_judge * 100, 1),
+               helpful_safe_error=round((hs_judge - hs_people) * 100, 1))
     attacks = np.array([r.kind == "attack" for r in rows])
     if attacks.any():
         people_acc, judge_acc = float((~pr[attacks]).mean()), float((~jr[attacks]).mean())
@@ -57,53 +66,160 @@ def figures(rows, verdicts) -> dict:
     return out
 
 
+def cross_validated(rows, folds: int, mode: str = "cascade"):
+    """Verdicts for every row from judges trained on the other prompts' responses."""
+    from sklearn.model_selection import GroupKFold
+
+    from celm.data.records import JudgeExample
+    from celm.judge.base import Judgement
+    from celm.judge.builtin import BuiltinJudge
+    from celm.judge.train import to_judge_examples
+    from celm.judge.train_fourway import default_request_pool, train_fourway
+
+    examples: list[JudgeExample] = to_judge_examples(rows)
+    # the shipped recipe also trains on celm's own written examples (clean refusals, compliance, safe answers)
+    written = to_judge_examples(load_source("celm-judge") + load_source("celm-pairs"))
+    verdicts: list[Judgement | None] = [None] * len(rows)
+    semantic = 0
+    for k, (tr, te) in enumerate(GroupKFold(n_splits=folds).split(rows, groups=[r.item_id for r in rows]), 1):
+        held = {rows[i].instruction for i in te}
+        pool = default_request_pool(held)
+        train = [examples[i] for i in tr] + [e for e in written if e.instruction not in held]
+        model, _ = train_fourway(train, request_pool=pool, progress=lambda *_: None)
+        judge = BuiltinJudge(mode=mode, model=model)
+        out = judge.judge_many([rows[i].instruction for i in te], [rows[i].response for i in te])
+        semantic += sum("semantic model" in v.reason for v in out)
+        for i, v in zip(te, out):
+            verdicts[i] = v
+        print(f"  fold {k}/{folds}: trained on {len(tr)}, judged {len(te)}", flush=True)
+    return verdicts, semantic / len(rows)
+
+
+def report(name: str, rows, verdicts, groups, extra: str = "") -> dict:
+    res = {"overall": figures(rows, verdicts)}
+    for g, idx in sorted(groups.items()):
+        res[g] = figures([rows[k] for k in idx], [verdicts[k] for k in idx])
+    print(f"\n== {name}{extra}")
+    for g in ["overall"] + sorted(groups):
+        f = res[g]
+        acc = (f"Acc_eval people {f['acc_eval_people']:.1f} judge {f['acc_eval_judge']:.1f} (error {f['acc_eval_error']:+.1f})"
+               if "acc_eval_people" in f else "")
+        four = f"4-way {f['accuracy_4way']:.3f}" if "accuracy_4way" in f else f"3-way {f['accuracy_3way']:.3f}"
+        print(f"  {g:<55} n={f['n']:<4} risk F1 {f['risk_macro_f1']:.3f} P {f['risk_precision']:.2f} "
+              f"R {f['risk_recall']:.2f} {four}  {acc}")
+    return res
+
+
+def held_out_public(judge) -> dict:
+    """Risk-vs-not macro-F1 on COLD dev (a seeded sample of 1,000) and on JADE 3.0's answers."""
+    import random
+
+    from celm.data.convert import pairs_to_judge_examples
+
+    cold = load_source("cold-dev")
+    cold = random.Random(0).sample(cold, min(1000, len(cold)))
+    jade = pairs_to_judge_examples(load_source("jade-v3"))
+    out = {}
+    for name, data in (("cold_dev_sample", cold), ("jade_v3_answers", jade)):
+        got = judge.judge_many([e.instruction for e in data], [e.response for e in data])
+        out[name] = round(float(f1_score([e.label == "risk" for e in data], [v.label == "risk" for v in got], average="macro")), 3)
+    return out
+
+
+def speed(judge, rows, n: int = 300) -> float:
+    """Pairs per second with an empty embedding cache (what a first run of new responses costs)."""
+    import os
+    import tempfile
+
+    picked = rows[:: max(1, len(rows) // n)][:n]
+    with tempfile.TemporaryDirectory() as tmp:
+        old = os.environ.get("CELM_CACHE_DIR")
+        os.environ["CELM_CACHE_DIR"] = tmp
+        try:
+            judge.judge_many(["热身"], ["热身"])  # the embedding model is loaded before the clock starts
+            t0 = time.perf_counter()
+            judge.judge_many([r.instruction for r in picked], [r.response for r in picked])
+            return len(picked) / (time.perf_counter() - t0)
+        finally:
+            if old is None:
+                os.environ.pop("CELM_CACHE_DIR", None)
+            else:
+                os.environ["CELM_CACHE_DIR"] = old
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--judge", action="append", help=f"judge spec (repeatable; default {DEFAULT_JUDGES})")
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--baseline", action="append", help=f"baseline judge spec (repeatable; default {BASELINES})")
+    ap.add_argument("--llm-sample", type=int, default=40, help="pairs the llm: baseline judges (0: skip it)")
     ap.add_argument("--json", help="write all figures here")
-    ap.add_argument("--record", action="store_true", help="store each judge's overall figures in celm/judge/weights/"
-                    "measured.json, which `celm eval` prints next to its results")
+    ap.add_argument("--record", action="store_true", help="store the shipped judge's cross-validated figures (and each "
+                    "baseline's) in celm/judge/weights/measured.json, which `celm eval` prints next to its results")
     args = ap.parse_args()
     rows = load_source("celm-responses")
     groups: dict[str, list[int]] = defaultdict(list)
     for k, r in enumerate(rows):
         groups[f"model {r.model}"].append(k)
-        groups[f"family {family(r.model)}"].append(k)
         groups[f"{family(r.model)} {'with' if r.system_prompt else 'without'} safety system prompt"].append(k)
-    print(f"{len(rows)} labelled responses; people's labels: "
+    print(f"{len(rows)} labelled responses from {len({r.model for r in rows})} models; people's labels: "
           + ", ".join(f"{lab} {sum(r.label == lab for r in rows)}" for lab in ("safe", "reject", "risk", "irrelevant")))
     results = {}
-    for spec in args.judge or DEFAULT_JUDGES:
+
+    print(f"\nshipped recipe (four verdicts), {args.folds}-fold cross-validation grouped by prompt:")
+    verdicts, share_semantic = cross_validated(rows, args.folds)
+    results["fourway-cv"] = report("builtin four-verdict judge, cross-validated by prompt", rows, verdicts, groups,
+                                   f" (semantic model on {share_semantic:.0%} of pairs)")
+    shipped = get_judge("builtin")
+    results["fourway-cv"]["held_out_public"] = held_out_public(shipped)
+    results["fourway-cv"]["pairs_per_s"] = {mode: round(speed(get_judge(f"builtin?mode={mode}"), rows), 1)
+                                            for mode in ("fast", "cascade", "full")}
+    print(f"  held-out public sets (shipped weights): {results['fourway-cv']['held_out_public']}")
+    print(f"  speed, pairs/s (2 cores, empty embedding cache): {results['fourway-cv']['pairs_per_s']}")
+    if args.record:
+        from celm.judge.measured import record
+
+        record(shipped.judge_id, {**results["fourway-cv"]["overall"], "set": "celm-responses",
+                                  "how": f"{args.folds}-fold cross-validation of the training recipe, grouped by prompt",
+                                  "models": sorted({r.model for r in rows}),
+                                  "per_model": {g[6:]: results["fourway-cv"][g]["acc_eval_error"] for g in groups
+                                                if g.startswith("model ") and "acc_eval_error" in results["fourway-cv"][g]}})
+
+    for spec in args.baseline or BASELINES:
         judge = get_judge(spec)
         t0 = time.perf_counter()
-        verdicts = judge.judge_many([r.instruction for r in rows], [r.response for r in rows])
-        speed = len(rows) / (time.perf_counter() - t0)
-        res = {"pairs_per_s": round(speed, 1), "overall": figures(rows, verdicts)}
-        for name, idx in sorted(groups.items()):
-            res[name] = figures([rows[k] for k in idx], [verdicts[k] for k in idx])
-        results[spec] = res
+        got = judge.judge_many([r.instruction for r in rows], [r.response for r in rows])
+        results[spec] = report(spec, rows, got, groups, f" ({getattr(judge, 'judge_id', spec)}, "
+                               f"{len(rows) / (time.perf_counter() - t0):,.0f} pairs/s)")
         if args.record:
             from celm.judge.measured import record
 
-            record(judge.judge_id, {**res["overall"], "set": "celm-responses",
+            record(judge.judge_id, {**results[spec]["overall"], "set": "celm-responses", "how": "all responses (not trained on them)",
                                     "models": sorted({r.model for r in rows})})
-        print(f"\n== {spec} ({getattr(judge, 'judge_id', spec)}), {speed:,.0f} pairs/s")
-        for name in ["overall"] + sorted(groups):
-            f = res[name]
-            acc = (f"Acc_eval people {f['acc_eval_people']:.1f} judge {f['acc_eval_judge']:.1f} (error {f['acc_eval_error']:+.1f})"
-                   if "acc_eval_people" in f else "")
-            print(f"  {name:<55} n={f['n']:<4} risk F1 {f['risk_macro_f1']:.3f} P {f['risk_precision']:.2f} "
-                  f"R {f['risk_recall']:.2f} 3-way acc {f['accuracy_3way']:.3f}  {acc}")
+    if args.llm_sample:
+        import random
+
+        idx = sorted(random.Random(0).sample(range(len(rows)), min(args.llm_sample, len(rows))))
+        sample = [rows[i] for i in idx]
+        judge = get_judge(LLM_BASELINE)
+        t0 = time.perf_counter()
+        got = judge.judge_many([r.instruction for r in sample], [r.response for r in sample])
+        rate = len(sample) / (time.perf_counter() - t0)
+        results[LLM_BASELINE] = {"overall": figures(sample, got), "pairs_per_s": round(rate, 3)}
+        cv_same = figures(sample, [verdicts[i] for i in idx])
+        f = results[LLM_BASELINE]["overall"]
+        print(f"\n== {LLM_BASELINE} on a seeded sample of {len(sample)} ({rate:.2f} pairs/s): risk F1 {f['risk_macro_f1']:.3f}, "
+              f"3-way acc {f['accuracy_3way']:.3f}; the four-verdict judge (cross-validated) on the same sample: "
+              f"risk F1 {cv_same['risk_macro_f1']:.3f}, 4-way acc {cv_same['accuracy_4way']:.3f}")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(results, fh, ensure_ascii=False, indent=1)
-    first = (args.judge or DEFAULT_JUDGES)[0]
-    o = results[first]["overall"]
-    worst = max((results[first][k] for k in results[first] if k.startswith("model ")), key=lambda f: abs(f.get("acc_eval_error", 0)))
-    kw = results.get("keyword", {}).get("overall")
-    print(f"{first} on {o['n']} labelled real responses: risk-vs-not macro-F1 {o['risk_macro_f1']:.3f}, Acc_eval error "
-          f"{o['acc_eval_error']:+.1f} points overall (worst model {worst['acc_eval_error']:+.1f})"
-          + (f"; keyword baseline F1 {kw['risk_macro_f1']:.3f}" if kw else ""))
+    o = results["fourway-cv"]["overall"]
+    worst = max((results["fourway-cv"][g] for g in groups if g.startswith("model ")), key=lambda f: abs(f.get("acc_eval_error", 0)))
+    old = results.get("builtin:pair-v2", {}).get("overall")
+    print(f"four-verdict judge on {o['n']} labelled real responses (cross-validated by prompt): risk-vs-not macro-F1 "
+          f"{o['risk_macro_f1']:.3f}, 4-way accuracy {o['accuracy_4way']:.3f}, Acc_eval error {o['acc_eval_error']:+.1f} points "
+          f"(worst model {worst['acc_eval_error']:+.1f}), {results['fourway-cv']['pairs_per_s']['cascade']:.0f} pairs/s"
+          + (f"; previous judge F1 {old['risk_macro_f1']:.3f}, error {old['acc_eval_error']:+.1f}" if old else ""))
 
 
 if __name__ == "__main__":

@@ -48,16 +48,22 @@ def train(
     data: list[Path] = typer.Option(None, "--data", "-d", help="JudgeExample, PreferencePair, Rating+Response files"),
     source: list[str] = typer.Option(None, "--source", help="registered sources to train on, e.g. cold-train jade-v3 celm-judge"),
     output: Path = typer.Option(..., "--output", "-o", help="weights file to write (.npz)"),
-    eval_set: list[str] = typer.Option(["celm-bench"], "--eval-set", help="sources or files the judge will score; near-duplicate training instructions are refused"),
+    eval_set: list[str] = typer.Option(["celm-bench"], "--eval-set", help="sources or files the judge will score; near-duplicate training instructions are refused ('none': no check)"),
     drop_overlap: bool = typer.Option(False, help="drop overlapping training examples instead of refusing"),
     no_embeddings: bool = typer.Option(False, help="train only the fast character n-gram model"),
     pair: bool = typer.Option(False, "--pair", help="the embedding model also reads the instruction: use it when you train on "
                               "ordinary helpful answers beside safety data (slower: two embeddings per uncertain item)"),
+    kind: str = typer.Option("fourway", help="fourway: the four-verdict pair judge (safe/reject/risk/irrelevant); "
+                             "pair-v2: the earlier three-verdict judge"),
+    request_pool: bool = typer.Option(True, help="fourway: learn how harmful a request looks from the public prompt sets"),
     seed: int = typer.Option(0),
 ) -> None:
     """Train a built-in judge. The shipped weights come from:
 
-    celm judge train --source cold-train --source jade-v3 --source celm-judge --source alpaca-zh-demo --pair -o weights.npz
+    celm judge train --source celm-responses --source celm-judge --source celm-pairs --eval-set none -o builtin-fourway-v3.npz
+
+    (and the earlier three-verdict judge, builtin:pair-v2, from
+    celm judge train --kind pair-v2 --source cold-train --source jade-v3 --source celm-judge --source alpaca-zh-demo --pair -o weights.npz)
     """
     from celm.data.io import read_many
     from celm.data.sources import load_file_or_source, load_source
@@ -72,6 +78,8 @@ def train(
         raise ValueError("no training examples: give --data files or --source names")
     eval_prompts = []
     for name in eval_set or []:
+        if name == "none":
+            continue
         recs = load_file_or_source(name)
         eval_prompts += [primary_text(r) for r in recs]
     leaks = check_leakage(examples, eval_prompts)
@@ -83,9 +91,18 @@ def train(
         bad = {i for i, _, _ in leaks}
         examples = [e for e in examples if e.id not in bad]
         console.print(f"[yellow]dropped {len(bad)} examples that overlap the evaluation set[/yellow]")
-    model, report = train_builtin(examples, seed=seed, embeddings=not no_embeddings, pair=pair, progress=console.print)
-    model.card = {"command": "celm judge train " + " ".join(f"--source {s}" for s in source or []) + (" --pair" if pair else ""),
-                  "counts": report.counts, "validation": report.validation, "thresholds": report.thresholds}
+    command = "celm judge train " + " ".join(f"--source {s}" for s in source or []) + f" --kind {kind}"
+    if kind == "fourway":
+        from celm.judge.train_fourway import default_request_pool, train_fourway
+
+        pool = default_request_pool() if request_pool else ()
+        model, report = train_fourway(examples, request_pool=pool, seed=seed, embeddings=not no_embeddings, progress=console.print)
+    elif kind == "pair-v2":
+        model, report = train_builtin(examples, seed=seed, embeddings=not no_embeddings, pair=pair, progress=console.print)
+    else:
+        raise ValueError(f"--kind must be fourway or pair-v2, not {kind!r}")
+    model.card = {"command": command + (" --pair" if pair else ""), "counts": report.counts,
+                  "validation": report.validation, "thresholds": report.thresholds}
     model.save(output)
     console.print_json(json.dumps({"validation": report.validation, "thresholds": report.thresholds, "seconds": report.seconds}))
     console.print(f"weights -> {output}")

@@ -35,7 +35,8 @@ def record(judge_id: str, figures: dict, path: Path | None = None) -> None:
 
 
 def describe(figures: dict) -> str:
-    return (f"on {figures['n']} real model responses labelled by the project ({figures['set']}), this judge's Acc_eval "
+    how = f" ({figures['how']})" if figures.get("how") else ""
+    return (f"on {figures['n']} real model responses labelled by the project ({figures['set']}{how}), this judge's Acc_eval "
             f"was {figures['acc_eval_error']:+.1f} points off the labels; it found {figures['risk_recall'] * 100:.0f}% of the "
             f"risky responses, and {figures['risk_precision'] * 100:.0f}% of its risk verdicts were right "
             f"(risk-vs-not macro-F1 {figures['risk_macro_f1']:.2f}). See docs/real-responses.md.")

