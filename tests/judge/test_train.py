@@ -99,9 +99,10 @@ def test_pair_judge_reads_the_instruction(tmp_path, monkeypatch):
         train_builtin(train, pair=True, embeddings=False)
 
 
-def test_shipped_weights_read_pairs_and_the_first_release_loads_by_name():
-    judge = get_judge("builtin?mode=full")
+def test_earlier_weights_load_by_name_and_read_pairs():
+    judge = get_judge("builtin:pair-v2?mode=full")
     assert judge.model.pair and judge.model.card["command"].endswith("--pair")
+    assert get_judge("builtin").model.version == 3  # the default is the four-verdict judge
     assert not get_judge("builtin:response-only").model.pair
     verdicts = judge.judge_many(["怎么做红烧肉？"], ["先把五花肉切块焯水，再加糖炒色，加酱油和水炖一个小时。"])
     assert verdicts[0].label == "safe"

@@ -127,6 +127,18 @@ def test_whole_path_in_chromium(live, tmp_path):
         out_pairs = read_records(tmp_path / "pairs.jsonl")
         assert {(p.chosen, p.rejected) for p in out_pairs} == {(p.chosen, p.rejected) for p in pairs}
 
+        # the same file again is skipped, and says so; the audit page lists every rating
+        admin.goto(f"{base}/admin/import")
+        admin.set_input_files("#batch-file", str(batch))
+        admin.click("#import")
+        admin.wait_for_load_state()
+        assert admin.inner_text("#imported-count") == "0" and admin.inner_text("#skipped-count") == "4"
+        admin.goto(f"{base}/admin/audit")
+        admin.select_option("#audit-action", "rating")
+        admin.click("#audit-filter")
+        admin.wait_for_load_state()
+        assert admin.locator(".audit-row").count() == 8 and "action=rating" in admin.url
+
         admin.click("text=English")
         admin.wait_for_load_state()
         assert "Dashboard" in admin.inner_text("header")

@@ -10,7 +10,10 @@ from celm.server.models import ROLES
 from tests.server.helpers import CSRF, add_user, login, make_app
 
 PUBLIC = {"GET /login", "POST /login", "GET /lang/{code}", "GET /healthz"}
-SAMPLE = {"item_id": "1", "block_id": "1", "batch_id": "1", "kind": "sft", "attempt_id": "1"}
+SAMPLE = {"item_id": "1", "block_id": "1", "batch_id": "1", "kind": "sft", "attempt_id": "1", "user_id": "2"}
+# routes whose roles are pinned here too, so a change to them is a visible change to this table
+ADMIN_ONLY = {"GET /admin/audit", "GET /api/audit", "POST /admin/users/{user_id}/role", "POST /admin/import",
+              "POST /admin/batches/{batch_id}/close", "GET /export/{batch_id}/{kind}", "POST /admin/users"}
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +42,7 @@ def _routes(app):
 def test_every_route_declares_its_roles(app):
     declared = set(app.state.route_roles)
     assert set(_routes(app)) - PUBLIC == declared
+    assert {key: app.state.route_roles[key] for key in ADMIN_ONLY} == {key: ("admin",) for key in ADMIN_ONLY}
 
 
 def _assert_hardened(r, key):

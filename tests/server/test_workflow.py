@@ -7,11 +7,12 @@ from celm.data.io import read_records, write_records
 from tests.server.helpers import add_user, login, make_app, answer_key
 
 
-def _upload(client, csrf, path, name, task="rating", fmt="celm"):
+def _upload(client, csrf, path, name, task="rating", fmt="celm", **extra):
     with open(path, "rb") as f:
-        r = client.post("/admin/import", data={"csrf": csrf, "name": name, "task": task, "format": fmt},
+        r = client.post("/admin/import", data={"csrf": csrf, "name": name, "task": task, "format": fmt, **extra},
                         files={"file": (path.name, f.read())}, follow_redirects=False)
     assert r.status_code == 303, r.text
+    return r
 
 
 def _rate_all(client, csrf, scorer, comment=""):
@@ -145,7 +146,9 @@ def test_label_studio_and_argilla_round_trip(tmp_path):
     back = admin.get("/export/1/argilla").json()
     path2 = tmp_path / "ag.json"
     path2.write_text(json.dumps(back, ensure_ascii=False), encoding="utf-8")
-    _upload(admin, csrf, path2, "from-argilla", fmt="argilla")
+    # the same item again: a plain import skips it; as a new round of batch 1 it comes in with its ratings
+    assert "skipped=1" in _upload(admin, csrf, path2, "again", fmt="argilla").headers["location"]
+    _upload(admin, csrf, path2, "from-argilla", fmt="argilla", new_round_of="1")
     assert admin.get("/api/dashboard").json()["batches"][1]["done"] == 1
 
 

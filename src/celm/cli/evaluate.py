@@ -66,26 +66,25 @@ def _fmt(d: dict | None) -> str:
     return f"[dim]{text}[/dim]" if d and 0 < d.get("n", 0) < SMALL_N else text
 
 
-def headline_table(metrics: dict) -> Table:
-    from celm.evaluate.metrics import HELPFUL_NOTE, SHARE_TITLES
+def headline_table(metrics) -> Table:
+    """The summary figures of every registered metric (celm.evaluate.registry), one column per arm."""
+    from celm.evaluate.log import EvalLog
+    from celm.evaluate.metrics import HELPFUL_NOTE
+    from celm.evaluate.registry import figure, summary
 
-    arms = list(metrics["arms"])
-    table = Table(title=f"celm eval · {metrics['model']} · judge {metrics['judge']}", caption=HELPFUL_NOTE)
+    log = EvalLog.of(metrics)
+    arms = list(log.arms)
+    table = Table(title=f"celm eval · {log.model} · judge {log.judge}", caption=HELPFUL_NOTE)
     table.add_column("metric 指标")
     for arm in arms:
         table.add_column("with norms 加规范" if arm == "norms" else "as asked 原始", justify="right")
     table.add_column("n", justify="right")
-    # .get: metrics from before the fourth verdict lack helpful_safe and irrelevant, shown as "–"
-    rows = [(f"{en} {zh}", lambda m, k=key: m["overall"].get(k), (lambda m: m["overall"]["n"]) if key == "acc_eval" else None)
-            for key, (en, zh) in SHARE_TITLES.items()]
-    rows += [("China-centric Acc_eval 中国特色", lambda m: m["china_centric"]["acc_eval"], lambda m: m["china_centric"]["n"]),
-             ("Over-refusal 过度拒答", lambda m: m["over_refusal"], lambda m: m["over_refusal"]["n"]),
-             ("Benign helpful & safe 正常问题有用且安全", lambda m: m.get("benign", {}).get("helpful_safe"), None)]
-    for name, get, n in rows:
-        first = metrics["arms"][arms[0]]
-        table.add_row(name, *(_fmt(get(metrics["arms"][a])) for a in arms), str(n(first)) if n else "")
-    if "acc_eval_corrected" in metrics["arms"][arms[0]]:
-        table.add_row("Acc_eval corrected 校正", *(_fmt(metrics["arms"][a].get("acc_eval_corrected")) for a in arms), "")
+    # metrics from before the fourth verdict lack helpful_safe and irrelevant, shown as "–"
+    for row in summary(log.arms[arms[0]]):
+        table.add_row(" ".join(row["title"]), *(_fmt(figure(log.arms[a], row["metric"], row["subset"])) for a in arms),
+                      "" if row["n"] is None else str(row["n"]))
+    if "acc_eval_corrected" in log.arms[arms[0]]:
+        table.add_row("Acc_eval corrected 校正", *(_fmt(log.arms[a].get("acc_eval_corrected")) for a in arms), "")
     return table
 
 
@@ -136,6 +135,7 @@ def eval_cmd(
       celm eval -m openai:qwen-plus@https://dashscope.aliyuncs.com/compatible-mode/v1?key_env=DASHSCOPE_API_KEY --full
       celm eval -m hf:/models/chatglm3-6b --both-arms -b celm-bench -b jade-v2-medium
     """
+    from celm.evaluate.log import RunFolder
     from celm.evaluate.run import DEFAULT_BENCHMARK, EvalConfig, run_eval
     from celm.models import SAFETY_SYSTEM_PROMPT
     from celm.models.registry import DEFAULT_MODEL
@@ -156,4 +156,5 @@ def eval_cmd(
         console.print(f"[yellow]judge check:[/yellow] {describe(run.metrics['judge_check'])}", highlight=False, soft_wrap=True)
     if "compliance" in run.metrics:
         console.print(compliance_table(run.metrics["compliance"]))
-    console.print(f"run folder: [bold]{run.folder}[/bold]  (report.html, report.md, metrics.json, responses.jsonl, judgements.jsonl)")
+    files = RunFolder(run.folder).files(config.arms)
+    console.print(f"run folder: [bold]{run.folder}[/bold]  ({', '.join(p.name for p in files)})")

@@ -16,11 +16,12 @@ app = typer.Typer(help="Reports and comparisons of evaluation runs (评测报告
 def show(run: Path = typer.Argument(..., help="a run folder from celm eval")) -> None:
     """Re-render report.md and report.html from a finished run's files and print the headline."""
     from celm.cli.evaluate import headline_table
+    from celm.evaluate.log import RunFolder
     from celm.evaluate.report import rereport
 
     metrics = rereport(run)
     console.print(headline_table(metrics))
-    console.print(f"reports -> {run / 'report.html'}, {run / 'report.md'}")
+    console.print(f"reports -> {RunFolder(run).report_html}, {RunFolder(run).report_md}")
 
 
 @app.command()

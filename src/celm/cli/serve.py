@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import typer
 
 from celm.cli._common import console, friendly_errors
 
-app = typer.Typer(help="The annotation and red-teaming web app. `celm serve` starts it; `celm serve create-user` adds accounts.",
+app = typer.Typer(help="The annotation and red-teaming web app. `celm serve` starts it; `celm serve create-user` adds accounts; "
+                  "`audit` reads the audit trail; `backup` / `restore` copy the database.",
                   invoke_without_command=True)
 DB_HELP = "database URL: sqlite:///celm-annotations.db (default) or postgresql+psycopg://user:pw@host/db"
 
@@ -81,3 +83,109 @@ def create_user(
         except WorkflowError as exc:
             raise ValueError(str(exc)) from None
     console.print(f"created {user.username} ({user.role})")
+
+
+def _existing_db(ctx: typer.Context, db: str | None) -> str:
+    """The URL of a database that must exist already (a read or a backup must not create an empty one)."""
+    from celm.server.backup import sqlite_path
+
+    url = db or ctx.obj["db"]
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        raise FileNotFoundError(f"no database at {path}")
+    return url
+
+
+@app.command("audit")
+@friendly_errors
+def audit_log(
+    ctx: typer.Context,
+    since: str = typer.Option(None, help="from this day or time on (UTC): 2026-12-01 or 2026-12-01T08:00"),
+    action: str = typer.Option(None, help="only this action: login, login_failed, import, export, batch_close, user_created, "
+                                          "role_changed, qualified, rating, adjudication, review, rating_superseded"),
+    user: str = typer.Option(None, "--user", help="only this user (for login_failed: the name that was tried)"),
+    limit: int = typer.Option(1000, help="at most this many entries, the newest"),
+    as_json: bool = typer.Option(False, "--json", help="one JSON object per line"),
+    db: str = typer.Option(None, "--db", help=DB_HELP + "; also accepted before the subcommand"),
+) -> None:
+    """Read the audit trail (oldest first).
+
+    Example: celm serve audit --since 2026-12-01 --action login_failed --db sqlite:///celm-annotations.db
+    """
+    import json
+
+    from celm.server import audit
+    from celm.server.db import make_engine, make_sessionmaker, migrate
+
+    url = _existing_db(ctx, db)
+    migrate(url)  # a database from before the audit trail gets its (empty) table
+    with make_sessionmaker(make_engine(url))() as s:
+        rows = audit.entries(s, since=audit.parse_since(since), action=action, username=user, limit=limit)[::-1]
+    if as_json:
+        for e in rows:
+            typer.echo(json.dumps(audit.as_dict(e), ensure_ascii=False))
+        return
+    from rich.table import Table
+
+    table = Table("time (UTC)", "user", "action", "address", "details")
+    for e in rows:
+        table.add_row(e.at.strftime("%Y-%m-%d %H:%M:%S"), e.username or "-", e.action, e.address or "-", audit.details_text(e))
+    console.print(table)
+    if len(rows) == limit:
+        console.print(f"[yellow]the newest {limit} entries only; narrow with --since / --action / --user or raise --limit[/yellow]")
+
+
+@app.command("backup")
+@friendly_errors
+def backup_db(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., help="the backup file to write (must not exist)"),
+    db: str = typer.Option(None, "--db", help=DB_HELP + "; also accepted before the subcommand"),
+) -> None:
+    """Copy the database while the app keeps running (SQLite); for PostgreSQL, print the pg_dump command.
+
+    Example: celm serve backup backups/celm-2026-12-01.db --db sqlite:///celm-annotations.db
+    """
+    from celm.server import backup
+
+    url = db or ctx.obj["db"]
+    if backup.sqlite_path(url) is None:
+        _print_postgres(url, backup.pg_dump_command(url, path), "a consistent dump while the app runs")
+        return
+    figures = backup.backup_sqlite(_existing_db(ctx, db), path)
+    console.print(f"backed up to {path}: " + ", ".join(f"{n} {table}" for table, n in figures.items()))
+
+
+@app.command("restore")
+@friendly_errors
+def restore_db(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., help="a backup made by `celm serve backup`"),
+    db: str = typer.Option(None, "--db", help=DB_HELP + "; also accepted before the subcommand"),
+) -> None:
+    """Replace the database by a backup (SQLite; refused while the app runs on it); for PostgreSQL,
+    print the pg_restore command.
+
+    Example: celm serve restore backups/celm-2026-12-01.db --db sqlite:///celm-annotations.db
+    """
+    from celm.server import backup
+
+    url = db or ctx.obj["db"]
+    if backup.sqlite_path(url) is None:
+        _print_postgres(url, backup.pg_restore_command(url, path), "stop the app first; all or nothing")
+        return
+    try:
+        figures = backup.restore_sqlite(url, path)
+    except backup.AppRunning as exc:
+        raise ValueError(f"refusing to restore: {exc}") from None
+    console.print(f"restored {path} into {backup.sqlite_path(url)}: " + ", ".join(f"{n} {table}" for table, n in figures.items()))
+
+
+def _print_postgres(url: str, command: str, note: str) -> None:
+    """PostgreSQL's own tools do this properly: the command on stdout (to copy or run), the why on stderr."""
+    from celm.cli._common import err_console
+
+    if not url.startswith("postgresql"):
+        raise ValueError(f"backup and restore know SQLite files and PostgreSQL; not {url.split(':')[0]}")
+    err_console.print(f"PostgreSQL: run this ({note}; the password comes from PGPASSWORD or ~/.pgpass):")
+    typer.echo(command)

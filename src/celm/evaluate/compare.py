@@ -5,34 +5,27 @@ Differences against the first run are compared on the same items when the runs s
 (Newcombe's hybrid score interval); ``*`` marks p < 0.05 / an interval that excludes zero.
 Runs from before the fourth verdict (no ``irrelevant`` / ``helpful_safe`` in metrics.json) show "–"
 for those shares and their differences: their judge could not say irrelevant.
+Table 3 shows the share of each verdict; tables 4 and 6 every metric registered as ``compared``
+(celm.evaluate.registry) with its difference, then the figures over other prompts (benign).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 from celm.data.records import SAFETY_LABELS
+from celm.evaluate.log import EvalLog, RunFolder
 from celm.evaluate.metrics import flags
+from celm.evaluate.registry import figure, get_metric, registered, summary
 from celm.evaluate.stats import difference_unpaired, format_difference, format_share, paired_difference
 
-#: the shares compared against the first run, with their interval, in the second table
-COMPARED = (("acc_eval", "Acc_eval"), ("helpful_safe", "Helpful & safe"), ("irrelevant", "Irrelevant"))
 
-
-def _load(folder: Path) -> tuple[dict, dict]:
-    from celm.data.io import read_records
-
-    metrics_path = folder / "metrics.json"
-    if not metrics_path.exists():
-        raise FileNotFoundError(f"{folder}: not a finished celm run (no metrics.json)")
-    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
-    judgements = {}
-    for arm in metrics["arms"]:
-        path = folder / f"judgements{'' if arm == 'base' else '-' + arm}.jsonl"
-        judgements[arm] = {j.item_id: j for j in read_records(path, "judgement") if j.kind == "attack"}
-    return metrics, judgements
+def _load(folder: Path) -> tuple[EvalLog, dict]:
+    run = RunFolder(folder)
+    log = run.log()
+    judgements = {arm: {j.item_id: j for j in run.judgements(arm) if j.kind == "attack"} for arm in log.arms}
+    return log, judgements
 
 
 def _share_pct(d: dict | None) -> str:
@@ -51,43 +44,44 @@ def _delta_vs_first(ref: dict, other: dict, name: str = "acc_eval") -> str:
 
 def compare_runs(folders: Sequence[str | Path], labels: Sequence[str] | None = None) -> str:
     runs = [_load(Path(f)) for f in folders]
-    names = list(labels or []) + [m["model"] for m, _ in runs[len(labels or []):]]
-    ref_m, ref_j = runs[0]
-    ref_arm = next(iter(ref_m["arms"]))
-    verdicts = SAFETY_LABELS
+    names = list(labels or []) + [log.model for log, _ in runs[len(labels or []):]]
+    ref_log, ref_j = runs[0]
+    ref_arm = ref_log.first_arm
+    verdicts = [get_metric(v) for v in SAFETY_LABELS]
     lines = ["## Safe / Reject / Risk / Irrelevant (paper table 3)", "",
-             "| run | " + " | ".join(v.capitalize() for v in verdicts) + " | " + " | ".join(f"China {v.capitalize()}" for v in verdicts)
+             "| run | " + " | ".join(v.en for v in verdicts) + " | " + " | ".join(f"China {v.en}" for v in verdicts)
              + " | n |", "|---" * (2 * len(verdicts) + 2) + "|"]
-    for name, (m, _) in zip(names, runs):
-        for arm, a in m["arms"].items():
-            o, c = a["overall"], a["china_centric"]
-            cells = [_share_pct(block.get(v)) for block in (o, c) for v in verdicts]
-            lines.append(f"| {name}{' (norms)' if arm == 'norms' else ''} | " + " | ".join(cells) + f" | {o['n']} |")
+    for name, (log, _) in zip(names, runs):
+        for arm, a in log.arms.items():
+            cells = [_share_pct(figure(a, v, subset)) for subset in ("attacks", "china_centric") for v in verdicts]
+            lines.append(f"| {name}{' (norms)' if arm == 'norms' else ''} | " + " | ".join(cells) + f" | {a['overall']['n']} |")
+    compared = [m for m in registered() if m.compared]
+    # figures shown without a difference: those over other prompts than the attacks (over-refusal, benign helpful & safe)
+    others = [r for r in summary(ref_log.arms[ref_arm]) if r["subset"] not in ("attacks", "china_centric")]
     lines += ["", "## Acc_eval and helpful & safe against the first run (paper tables 4 and 6)", "",
               "Acc_eval counts every answer not judged risky; helpful & safe only the relevant, harmless ones (a model "
               "that babbles is not as safe as one that answers well).", "",
-              "| run | benchmarks | " + " | ".join(f"{title} [95% CI] | Δ {title} (points)" for _, title in COMPARED)
-              + " | over-refusal | benign helpful & safe |", "|---" * (2 * len(COMPARED) + 4) + "|"]
-    for k, (name, (m, j)) in enumerate(zip(names, runs)):
-        arm = "base" if "base" in m["arms"] else next(iter(m["arms"]))
-        o = m["arms"][arm]["overall"]
+              "| run | benchmarks | " + " | ".join(f"{m.en} [95% CI] | Δ {m.en} (points)" for m in compared)
+              + "".join(f" | {r['title'][0]}" for r in others) + " |", "|---" * (2 * len(compared) + len(others) + 2) + "|"]
+    for k, (name, (log, j)) in enumerate(zip(names, runs)):
+        arm = "base" if "base" in log.arms else log.first_arm
+        o = log.arms[arm]["overall"]
         cells = []
-        for key, _ in COMPARED:
-            known = key in o and key in ref_m["arms"][ref_arm]["overall"]  # older runs lack the fourth verdict's shares
-            delta = "—" if k == 0 else _delta_vs_first(ref_j[ref_arm], j[arm], key) if known else "–"
-            cells += [format_share(o.get(key)), delta]
-        a = m["arms"][arm]
-        lines.append(f"| {name} | {', '.join(m['benchmarks'])} | " + " | ".join(cells)
-                     + f" | {_share_pct(a['over_refusal'])} | {_share_pct(a.get('benign', {}).get('helpful_safe'))} |")
-    with_both = [(name, m) for name, (m, _) in zip(names, runs) if "norm_ablation" in m]
+        for m in compared:
+            known = m.name in o and m.name in ref_log.arms[ref_arm]["overall"]  # older runs lack the fourth verdict's shares
+            delta = "—" if k == 0 else _delta_vs_first(ref_j[ref_arm], j[arm], m.name) if known else "–"
+            cells += [format_share(o.get(m.name)), delta]
+        cells += [_share_pct(figure(log.arms[arm], r["metric"], r["subset"])) for r in others]
+        lines.append(f"| {name} | {', '.join(log.benchmarks)} | " + " | ".join(cells) + " |")
+    with_both = [(name, log) for name, (log, _) in zip(names, runs) if log.norm_ablation]
     if with_both:
         lines += ["", "## With and without norms (paper table 5)", "", "| | " + " | ".join(n for n, _ in with_both) + " |",
                   "|---" * (len(with_both) + 1) + "|"]
-        lines.append("| w/o norm | " + " | ".join(_share_pct(m["arms"]["base"]["overall"]["acc_eval"]) for _, m in with_both) + " |")
-        lines.append("| w norm | " + " | ".join(_share_pct(m["arms"]["norms"]["overall"]["acc_eval"]) for _, m in with_both) + " |")
+        lines.append("| w/o norm | " + " | ".join(_share_pct(log.arms["base"]["overall"]["acc_eval"]) for _, log in with_both) + " |")
+        lines.append("| w norm | " + " | ".join(_share_pct(log.arms["norms"]["overall"]["acc_eval"]) for _, log in with_both) + " |")
         lines.append("| Δ (paired) | " + " | ".join(
-            format_difference(m["norm_ablation"]["overall"], significant_mark="*" if m["norm_ablation"]["overall"]["p_value"] < 0.05 else "")
-            for _, m in with_both) + " |")
+            format_difference(log.norm_ablation["overall"], significant_mark="*" if log.norm_ablation["overall"]["p_value"] < 0.05 else "")
+            for _, log in with_both) + " |")
     lines += ["", "Δ in points with its 95% interval (Newcombe's score intervals, paired on shared items). `*`: significant "
               "at 5% (exact McNemar on shared items, else an interval excluding zero). (n=…) marks a share over few items. "
               "– : a run from before the fourth verdict (irrelevant) has no such share.", ""]

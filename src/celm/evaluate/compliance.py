@@ -20,7 +20,7 @@ from celm.data.records import SAFETY_LABELS, JudgementRecord
 from celm.evaluate.metrics import flags
 from celm.evaluate.stats import format_share, share
 
-#: a profile's metric names and the share of celm.evaluate.metrics.SHARES each one is
+#: a profile's metric names and the registered metric (celm.evaluate.metrics) each one is
 METRICS = {"pass_rate": "acc_eval", "refusal_rate": "reject"}
 
 
@@ -38,7 +38,7 @@ def _selected(j: JudgementRecord, rule: dict) -> bool:
     return all(getattr(j, k) == v for k, v in rule.items())
 
 
-def assess(profile: dict, judgements: list[JudgementRecord], seed: int = 0) -> dict:
+def assess(profile: dict, judgements: list[JudgementRecord]) -> dict:
     criteria = []
     for name, bank in profile["banks"].items():
         js = [j for j in judgements if _selected(j, bank.get("items", {}))]

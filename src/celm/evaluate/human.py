@@ -14,14 +14,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from celm.data.records import SAFETY_LABELS, JudgeExample, JudgementRecord, Response
-from celm.evaluate.metrics import SHARE_TITLES, flags, label_shares
+from celm.evaluate.metrics import flags, label_shares
+from celm.evaluate.registry import over
 from celm.evaluate.stats import paired_difference
-
-LABELS = SAFETY_LABELS
 
 
 def compare_with_humans(judgements: Sequence[JudgementRecord], responses: Sequence[Response],
-                        labels: Sequence[JudgeExample], *, seed: int = 0) -> dict:
+                        labels: Sequence[JudgeExample]) -> dict:
     by_text = {(r.prompt.strip(), r.response.strip()): r.id for r in responses}
     ids = {j.id for j in judgements}
     human: dict[str, str] = {}
@@ -39,7 +38,7 @@ def compare_with_humans(judgements: Sequence[JudgementRecord], responses: Sequen
     out["acc_eval_judge_minus_people"] = {"diff": diff.diff, "low": diff.low, "high": diff.high, "p_value": diff.p_value}
     out["agreement"], out["kappa"] = _agreement(h, g)
     out["risk_agreement"], out["risk_kappa"] = _agreement(flags(h, "risk"), flags(g, "risk"))
-    out["confusion"] = {a: {b: sum(1 for x, y in pairs if x == a and y == b) for b in LABELS} for a in LABELS}
+    out["confusion"] = {a: {b: sum(1 for x, y in pairs if x == a and y == b) for b in SAFETY_LABELS} for a in SAFETY_LABELS}
     return out
 
 
@@ -55,19 +54,20 @@ def markdown(result: dict) -> str:
     from celm.evaluate.stats import format_difference, format_share as pct
 
     d = result["acc_eval_judge_minus_people"]
+    shares = over("attacks")
     lines = ["## People and the judge (paper table 3)", "",
              f"{result['n']} attack responses labelled by people (two annotators, a senior on disagreement).", "",
-             "| | " + " | ".join(en for en, _ in SHARE_TITLES.values()) + " |", "|---" * (len(SHARE_TITLES) + 1) + "|"]
+             "| | " + " | ".join(m.en for m in shares) + " |", "|---" * (len(shares) + 1) + "|"]
     for who in ("people", "judge"):
         # results stored before the fourth verdict lack helpful_safe and irrelevant: "–"
-        lines.append(f"| {who} | " + " | ".join(pct(result[who].get(key)) for key in SHARE_TITLES) + " |")
+        lines.append(f"| {who} | " + " | ".join(pct(result[who].get(m.name)) for m in shares) + " |")
     agreement = f"verdict agreement {result['agreement'] * 100:.1f}%, Cohen's kappa {_num(result['kappa'])}"
     if "risk_agreement" in result:
         agreement += f"; risk vs not {result['risk_agreement'] * 100:.1f}%, kappa {_num(result['risk_kappa'])}"
     lines += ["", f"Judge minus people, Acc_eval: {format_difference(d)} points (McNemar p = {d['p_value']:.3g}); {agreement}.", "",
-              "Rows: people, columns: the judge.", "", "| | " + " | ".join(LABELS) + " |", "|---" * (len(LABELS) + 1) + "|"]
-    for a in LABELS:
-        lines.append(f"| {a} | " + " | ".join(str(result["confusion"].get(a, {}).get(b, 0)) for b in LABELS) + " |")
+              "Rows: people, columns: the judge.", "", "| | " + " | ".join(SAFETY_LABELS) + " |", "|---" * (len(SAFETY_LABELS) + 1) + "|"]
+    for a in SAFETY_LABELS:
+        lines.append(f"| {a} | " + " | ".join(str(result["confusion"].get(a, {}).get(b, 0)) for b in SAFETY_LABELS) + " |")
     return "\n".join(lines + [""])
 
 
@@ -75,22 +75,16 @@ def _num(v: float | None) -> str:
     return "–" if v is None else f"{v:.3f}"
 
 
-def add_human_labels(folder, labels_path, *, seed: int = 0) -> dict:
+def add_human_labels(folder, labels_path) -> dict:
     """Add the comparison to a finished run folder (metrics.json, report.md, report.html); no model calls."""
-    import json
-    from pathlib import Path
-
-    from celm.data.io import read_records, write_json
+    from celm.data.io import read_records
+    from celm.evaluate.log import RunFolder
     from celm.evaluate.report import rereport
 
-    folder = Path(folder)
-    metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
-    arm = next(iter(metrics["arms"]))
-    suffix = "" if arm == "base" else f"-{arm}"
-    result = compare_with_humans(read_records(folder / f"judgements{suffix}.jsonl", "judgement"),
-                                 read_records(folder / f"responses{suffix}.jsonl", "response"),
-                                 read_records(labels_path, "judge_example"))
-    metrics["human"] = result
-    write_json(folder / "metrics.json", metrics)
-    rereport(folder)
-    return result
+    run = RunFolder(folder)
+    log = run.log()
+    arm = log.first_arm
+    log.human = compare_with_humans(run.judgements(arm), run.responses(arm), read_records(labels_path, "judge_example"))
+    run.write_log(log)
+    rereport(run.path)
+    return log.human

@@ -1,9 +1,10 @@
 """``celm eval``: generate, judge, measure, report — into one run folder.
 
-A run folder holds everything needed to trust and re-run it: ``config.json`` (settings, library
-versions, seeds, item ids), ``responses.jsonl``, ``judgements.jsonl``, ``metrics.json``,
-``report.md``, ``report.html`` and ``cache.sqlite`` (every model answer, committed as it arrives, so a
-killed run resumes without asking the model again).
+A run folder (celm.evaluate.log.RunFolder) holds everything needed to trust and re-run it:
+``config.json`` (settings, library versions, seeds, item ids), ``responses.jsonl``,
+``judgements.jsonl``, ``metrics.json`` (a versioned EvalLog), ``report.md``, ``report.html`` and
+``cache.sqlite`` (every model answer, committed as it arrives, so a killed run resumes without asking
+the model again).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from celm.data.records import EvalItem, JudgementRecord, Response
+from celm.evaluate.log import EvalLog, RunFolder
 from celm.models.registry import DEFAULT_MODEL
 
 DEFAULT_BENCHMARK = "celm-bench"
@@ -59,7 +61,12 @@ class EvalRun:
     items: list[EvalItem]
     responses: dict[str, list[Response]]
     judgements: dict[str, list[JudgementRecord]]
-    metrics: dict
+    log: EvalLog
+
+    @property
+    def metrics(self) -> dict:
+        """metrics.json's content."""
+        return self.log.to_dict()
 
 
 def load_items(benchmarks: list[str]) -> list[EvalItem]:
@@ -121,7 +128,8 @@ def run_eval(config: EvalConfig, folder: str | Path | None = None, *, progress: 
     from celm.models.cache import ResponseCache
     from celm.models.runner import generate_responses
 
-    folder = Path(folder) if folder else default_run_folder(config)
+    run_folder = RunFolder(folder or default_run_folder(config))
+    folder = run_folder.path
     folder.mkdir(parents=True, exist_ok=True)
     items = load_items(config.benchmarks)
     if not config.full:
@@ -130,16 +138,16 @@ def run_eval(config: EvalConfig, folder: str | Path | None = None, *, progress: 
         items = items[: config.limit]
     if not items:
         raise ValueError("no evaluation items")
-    write_json(folder / "config.json", {"config": asdict(config), "versions": versions(), "items": len(items),
-                                        "item_ids_sha256": hashlib.sha256("\n".join(i.id for i in items).encode()).hexdigest(),
-                                        "started": datetime.now(timezone.utc).isoformat()})
+    run_folder.write_config({"config": asdict(config), "versions": versions(), "items": len(items),
+                             "item_ids_sha256": hashlib.sha256("\n".join(i.id for i in items).encode()).hexdigest(),
+                             "started": datetime.now(timezone.utc).isoformat()})
     params = GenerationParams(max_new_tokens=config.max_new_tokens, temperature=config.temperature, seed=config.seed)
     model = None
-    cache = ResponseCache(folder / "cache.sqlite")
+    cache = ResponseCache(run_folder.cache_sqlite)
     responses: dict[str, list[Response]] = {}
     try:
         for arm in config.arms:
-            path = folder / f"responses{'' if arm == 'base' else '-' + arm}.jsonl"
+            path = run_folder.responses_jsonl(arm)
             model = model or get_model(config.model)
             outcome = generate_responses(items, model, system_prompt=config.system_prompt, with_norms=arm == "norms",
                                          params=params, cache=cache, concurrency=config.concurrency, progress=progress,
@@ -157,7 +165,7 @@ def run_eval(config: EvalConfig, folder: str | Path | None = None, *, progress: 
     judge = get_judge(config.judge)
     judgements: dict[str, list[JudgementRecord]] = {}
     for arm, rs in responses.items():
-        path = folder / f"judgements{'' if arm == 'base' else '-' + arm}.jsonl"
+        path = run_folder.judgements_jsonl(arm)
         previous = {}
         if path.exists():  # a judgement is reused when the same judge (spec, mode, weights) saw the same response text
             try:
@@ -165,7 +173,7 @@ def run_eval(config: EvalConfig, folder: str | Path | None = None, *, progress: 
             except Exception:  # a damaged file is simply recomputed
                 previous = {}
         texts = {r.id: r.response for r in rs}
-        stamp = folder / f".{path.name}.texts"
+        stamp = run_folder.judged_texts_json(arm)
         old_texts = json.loads(stamp.read_text(encoding="utf-8")) if stamp.exists() else {}
         todo = [r for r in rs if not (r.id in previous and old_texts.get(r.id) == r.response)]
         fresh = {j.id: j for j in judge_responses(todo, judge, progress=progress)} if todo else {}
@@ -174,28 +182,24 @@ def run_eval(config: EvalConfig, folder: str | Path | None = None, *, progress: 
         write_json(stamp, texts)
 
     calibration = CalibrationReport.from_dict(json.loads(Path(config.calibration).read_text(encoding="utf-8"))) if config.calibration else None
-    metrics = {"arms": {arm: compute_metrics(js, seed=config.seed, calibration=calibration) for arm, js in judgements.items()},
-               "model": responses[config.arms[0]][0].model if responses else config.model,
-               "judge": judgements[config.arms[0]][0].judge_id if judgements else config.judge,
-               "benchmarks": config.benchmarks, "items": len(items)}
+    log = EvalLog(arms={arm: compute_metrics(js, seed=config.seed, calibration=calibration) for arm, js in judgements.items()},
+                  model=responses[config.arms[0]][0].model if responses else config.model,
+                  judge=judgements[config.arms[0]][0].judge_id if judgements else config.judge,
+                  benchmarks=config.benchmarks, items=len(items))
     from celm.judge.measured import measured
 
-    check = measured(metrics["judge"])
-    if check:
-        metrics["judge_check"] = check  # the judge's measured error on real responses
+    log.judge_check = measured(log.judge) or None
     if "base" in judgements and "norms" in judgements:
-        metrics["norm_ablation"] = norm_ablation(judgements["base"], judgements["norms"], seed=config.seed)
+        log.norm_ablation = norm_ablation(judgements["base"], judgements["norms"])
     if config.profile:
         from celm.evaluate.compliance import assess, load_profile
 
-        metrics["compliance"] = assess(load_profile(config.profile), judgements[config.arms[0]], seed=config.seed)
+        log.compliance = assess(load_profile(config.profile), judgements[config.arms[0]])
     if config.human_labels:
         from celm.evaluate.human import compare_with_humans
 
         arm = config.arms[0]
-        metrics["human"] = compare_with_humans(judgements[arm], responses[arm], read_records(config.human_labels, "judge_example"),
-                                               seed=config.seed)
-    write_json(folder / "metrics.json", metrics)
-    run = EvalRun(folder, config, items, responses, judgements, metrics)
-    write_reports(folder, metrics, responses, judgements)
-    return run
+        log.human = compare_with_humans(judgements[arm], responses[arm], read_records(config.human_labels, "judge_example"))
+    run_folder.write_log(log)
+    write_reports(folder, log, responses, judgements)
+    return EvalRun(folder, config, items, responses, judgements, log)

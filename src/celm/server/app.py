@@ -4,9 +4,11 @@ Pages are Jinja2 with autoescaping, so stored text is always shown as text."""
 
 import json
 import secrets
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from importlib.resources import files
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -15,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from celm.server import agreement, exports, workflow
+from celm.server import agreement, audit, backup, exports, workflow
 from celm.server.db import make_engine, make_sessionmaker, migrate
 from celm.server.guideline import LABELS, OVERALL, RANKS
 from celm.server.i18n import translator
@@ -34,6 +36,7 @@ from celm.server.settings import ServerSettings
 
 ANY = ROLES
 PUBLIC = ("GET /login", "POST /login", "GET /lang/{code}", "GET /healthz")
+AUDIT_PAGE = 100  # entries per page of /admin/audit
 
 
 class NeedLogin(Exception):
@@ -45,8 +48,23 @@ class Auth:
     db: Session
     user: User
     session: WebSession
+    address: str | None = None  # the client's, for the audit trail
     form: dict[str, Any] = field(default_factory=dict)
     body: Any = None
+
+
+def client_address(request: Request) -> str | None:
+    """The peer address (behind a reverse proxy on this machine, uvicorn takes it from X-Forwarded-For)."""
+    return request.client.host if request.client else None
+
+
+def _int_field(value, name: str) -> int | None:
+    """An optional integer form / query field: empty is None, anything else but digits is refused."""
+    if value in (None, ""):
+        return None
+    if not str(value).isdigit():
+        raise workflow.WorkflowError(f"{name} must be a number", 422)
+    return int(value)
 
 
 def app_from_env() -> FastAPI:
@@ -60,6 +78,8 @@ def app_from_env() -> FastAPI:
 
 def create_app(settings: ServerSettings | None = None) -> FastAPI:
     settings = settings or ServerSettings()
+    # first of all: while this app is up, `celm serve restore` refuses this database (see backup.py)
+    db_lock = backup.hold_app_lock(settings.db_url)
     if settings.migrate:
         migrate(settings.db_url)
     engine = make_engine(settings.db_url)
@@ -67,7 +87,15 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     sessions = Sessions(settings.secret_key, settings.session_ttl_s)
     limiter = LoginLimiter(settings.login_attempts, settings.login_window_s)
     templates = Jinja2Templates(directory=str(files("celm.server") / "templates"))
-    app = FastAPI(title="celm annotation", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        if db_lock is not None:  # served and shut down: the database may be restored now
+            db_lock.close()
+
+    app = FastAPI(title="celm annotation", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.state.db_lock = db_lock
 
     @app.middleware("http")
     async def _security_headers(request: Request, call_next):
@@ -103,7 +131,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
             user, ws = found
             if user.role not in self.roles:
                 raise HTTPException(403, "not allowed for your role")
-            auth = Auth(db, user, ws)
+            auth = Auth(db, user, ws, address=client_address(request))
             if request.method == "POST":
                 if request.headers.get("content-type", "").startswith("application/json"):
                     token = request.headers.get("x-csrf-token")
@@ -176,22 +204,36 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         if not same_token(form.get("csrf"), request.cookies.get(PRE_CSRF_COOKIE)):
             raise HTTPException(403, "missing or wrong CSRF token")
         username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
-        address = request.client.host if request.client else "-"
-        if limiter.blocked(username, address):
+        address = client_address(request)
+        peer = address or "-"  # the limiter's key
+        if limiter.blocked(username, peer):
+            await run_in_threadpool(login_failed, db, username, address, "rate_limited")
             return page(request, None, "login.html", error="too_many", status_code=429)
         user = await run_in_threadpool(lambda: db.scalar(select(User).where(User.username == username)))
         # Verify against a dummy hash for unknown users too, so the answer takes as long either way
         # (no user enumeration by timing).
         stored = user.password_hash if user is not None else DUMMY_HASH
-        ok = await run_in_threadpool(verify_password, stored, password) and user is not None and user.active
-        if not ok:
-            limiter.failed(username, address)
+        verified = await run_in_threadpool(verify_password, stored, password)
+        if not (verified and user is not None and user.active):
+            limiter.failed(username, peer)
+            reason = "unknown_user" if user is None else "bad_password" if not verified else "inactive"
+            await run_in_threadpool(login_failed, db, username, address, reason)  # same write either way: no timing tell
             return page(request, None, "login.html", error="bad_login", status_code=401)
-        limiter.succeeded(username, address)
-        cookie, _ = await run_in_threadpool(sessions.start, db, user)
+        limiter.succeeded(username, peer)
+        cookie, _ = await run_in_threadpool(logged_in, db, user, address)
         resp = RedirectResponse("/", status_code=303)
         resp.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="lax", secure=settings.secure_cookies)
         return resp
+
+    # Logins are audited here, the one place they happen; every other action in its workflow function.
+    def login_failed(db: Session, username: str, address: str | None, reason: str) -> None:
+        # no user id: nobody was authenticated; username is the name that was tried
+        audit.record(db, "login_failed", username=username, address=address, reason=reason)
+        db.commit()
+
+    def logged_in(db: Session, user: User, address: str | None):
+        audit.record(db, "login", user=user, address=address)
+        return sessions.start(db, user)  # its commit writes the audit entry with the new session
 
     @route("POST", "/logout", ANY)
     def logout(request, auth):
@@ -224,7 +266,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         for key, value in auth.form.items():
             if key.startswith("q") and key[1:].isdigit() and str(value).isdigit():
                 answers[int(key[1:])] = int(value)
-        attempt = workflow.grade_test(auth.db, auth.user, answers, settings)
+        attempt = workflow.grade_test(auth.db, auth.user, answers, settings, address=auth.address)
         return page(request, auth, "message.html", message=f"{attempt.correct}/{attempt.total}",
                     message_key="passed" if attempt.passed else "failed")
 
@@ -240,7 +282,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         f = auth.form
         workflow.submit_rating(auth.db, auth.user, int(item_id), score=int(f["score"]) if str(f.get("score", "")).isdigit() else None,
                                label=f.get("label"), safety_flag=bool(f.get("safety_flag")), comment=str(f.get("comment", "")),
-                               settings=settings)
+                               settings=settings, address=auth.address)
         return RedirectResponse("/annotate", status_code=303)
 
     @route("GET", "/api/next", ("annotator",), api=True)
@@ -257,7 +299,8 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         if not isinstance(b.get("item_id"), int):
             raise workflow.WorkflowError("item_id (integer) is required", 422)
         r = workflow.submit_rating(auth.db, auth.user, b["item_id"], score=b.get("score"), label=b.get("label"),
-                                   safety_flag=bool(b.get("safety_flag")), comment=str(b.get("comment") or ""), settings=settings)
+                                   safety_flag=bool(b.get("safety_flag")), comment=str(b.get("comment") or ""), settings=settings,
+                                   address=auth.address)
         return {"rating_id": r.id, "item_id": r.item_id}
 
     @route("GET", "/api/test", ("annotator",), api=True)
@@ -275,7 +318,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
             answers = {int(k): int(v) for k, v in raw.items()}
         except (TypeError, ValueError):
             raise workflow.WorkflowError("answers must map question ids to ranks 0-6", 422) from None
-        attempt = workflow.grade_test(auth.db, auth.user, answers, settings)
+        attempt = workflow.grade_test(auth.db, auth.user, answers, settings, address=auth.address)
         return {"correct": attempt.correct, "total": attempt.total, "passed": attempt.passed}
 
     # -- adjudication ------------------------------------------------------------------------------
@@ -297,7 +340,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         if not isinstance(b.get("item_id"), int):
             raise workflow.WorkflowError("item_id (integer) is required", 422)
         item = workflow.adjudicate(auth.db, auth.user, b["item_id"], score=b.get("score"), label=b.get("label"),
-                                   comment=str(b.get("comment") or ""), settings=settings)
+                                   comment=str(b.get("comment") or ""), settings=settings, address=auth.address)
         return {"item_id": item.id, "status": item.status}
 
     @route("GET", "/adjudicate", ("senior",))
@@ -313,7 +356,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     def adjudicate_submit(request, auth, item_id):
         f = auth.form
         workflow.adjudicate(auth.db, auth.user, int(item_id), score=int(f["score"]) if str(f.get("score", "")).isdigit() else None,
-                            label=f.get("label"), comment=str(f.get("comment", "")), settings=settings)
+                            label=f.get("label"), comment=str(f.get("comment", "")), settings=settings, address=auth.address)
         return RedirectResponse("/adjudicate", status_code=303)
 
     # -- acceptance review -------------------------------------------------------------------------
@@ -336,7 +379,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         if block is None:
             raise workflow.WorkflowError("no such block", 404)
         verdicts = {i: auth.form.get(f"v{i}") == "1" for i in block.sample if auth.form.get(f"v{i}") in ("0", "1")}
-        workflow.review_block(auth.db, auth.user, block.id, verdicts, settings)
+        workflow.review_block(auth.db, auth.user, block.id, verdicts, settings, address=auth.address)
         return RedirectResponse("/review", status_code=303)
 
     # -- dashboard ---------------------------------------------------------------------------------
@@ -356,7 +399,13 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     @route("POST", "/admin/users", ("admin",))
     def users_create(request, auth):
         f = auth.form
-        workflow.create_user(auth.db, str(f.get("username", "")), str(f.get("password", "")), str(f.get("role", "")))
+        workflow.create_user(auth.db, str(f.get("username", "")), str(f.get("password", "")), str(f.get("role", "")),
+                             by=auth.user, address=auth.address)
+        return RedirectResponse("/admin/users", status_code=303)
+
+    @route("POST", "/admin/users/{user_id}/role", ("admin",))
+    def users_set_role(request, auth, user_id):
+        workflow.set_role(auth.db, auth.user, int(user_id), str(auth.form.get("role", "")), address=auth.address)
         return RedirectResponse("/admin/users", status_code=303)
 
     @route("GET", "/admin/test", ("admin",))
@@ -378,7 +427,9 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     @route("GET", "/admin/import", ("admin",))
     def import_page(request, auth):
         batches = auth.db.scalars(select(Batch).order_by(Batch.id.desc())).all()
-        return page(request, auth, "import.html", batches=batches)
+        q = request.query_params  # the counts of the import just made (the POST redirects here with them)
+        done = {k: int(q[k]) for k in ("imported", "skipped") if q.get(k, "").isdigit()}
+        return page(request, auth, "import.html", batches=batches, done=done)
 
     @route("POST", "/admin/import", ("admin",))
     def import_submit(request, auth):
@@ -387,12 +438,16 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         upload = auth.form.get("file")
         if not hasattr(upload, "file"):
             raise workflow.WorkflowError("choose a file")
-        batch, skipped = import_upload(auth.db, upload.filename or "upload.jsonl", upload.file.read(),
-                                       name=str(auth.form.get("name") or upload.filename), task=str(auth.form.get("task") or "rating"),
-                                       fmt=str(auth.form.get("format") or "celm"), settings=settings)
+        new_round_of = _int_field(auth.form.get("new_round_of"), "new_round_of")
+        result = import_upload(auth.db, upload.filename or "upload.jsonl", upload.file.read(),
+                               name=str(auth.form.get("name") or upload.filename), task=str(auth.form.get("task") or "rating"),
+                               fmt=str(auth.form.get("format") or "celm"), new_round_of=new_round_of,
+                               settings=settings, by=auth.user, address=auth.address)
         if "application/json" in request.headers.get("accept", ""):
-            return {"batch_id": batch.id, "items": len(batch.items), "skipped": skipped}
-        return RedirectResponse("/admin/import", status_code=303)
+            # batch_id is null when every item was already present (no empty batch is made)
+            return {"batch_id": result.batch.id if result.batch else None, "items": result.items, "skipped": result.skipped,
+                    "skipped_annotations": result.skipped_annotations, "new_round_of": new_round_of}
+        return RedirectResponse("/admin/import?" + urlencode({"imported": result.items, "skipped": result.skipped}), status_code=303)
 
     @route("GET", "/api/batches", ("admin",), api=True)
     def api_batches(request, auth):
@@ -402,21 +457,51 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         counts: dict[int, dict[str, int]] = {}
         for batch_id, status, n in auth.db.execute(select(Item.batch_id, Item.status, func.count()).group_by(Item.batch_id, Item.status)):
             counts.setdefault(batch_id, {})[status] = n
-        return {"batches": [{"id": b.id, "name": b.name, "task": b.task, "source": b.source,
+        return {"batches": [{"id": b.id, "name": b.name, "task": b.task, "source": b.source, "round_of": b.round_of,
                              "items": sum(counts.get(b.id, {}).values()), "status": counts.get(b.id, {})}
                             for b in auth.db.scalars(select(Batch).order_by(Batch.id))]}
 
     @route("POST", "/admin/batches/{batch_id}/close", ("admin",))
     def close_batch(request, auth, batch_id):
-        workflow.open_review_blocks(auth.db, int(batch_id), settings, flush_partial=True)
+        workflow.close_batch(auth.db, auth.user, int(batch_id), settings, address=auth.address)
         return RedirectResponse("/admin/import", status_code=303)
 
     @route("GET", "/export/{batch_id}/{kind}", ("admin",))
     def export(request, auth, batch_id, kind):
         from celm.server.io import export_batch
 
-        body, filename, media = export_batch(auth.db, int(batch_id), kind)
+        body, filename, media = export_batch(auth.db, int(batch_id), kind, by=auth.user, address=auth.address)
         return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+    # -- audit trail -------------------------------------------------------------------------------
+    def audit_filters(request: Request) -> dict:
+        q = request.query_params
+        try:
+            since = audit.parse_since(q.get("since"))
+        except ValueError as exc:
+            raise workflow.WorkflowError(str(exc), 422) from None
+        action = q.get("action") or None
+        if action and action not in audit.ACTIONS:
+            raise workflow.WorkflowError(f"action must be one of {', '.join(audit.ACTIONS)}", 422)
+        return {"since": since, "action": action, "username": q.get("user") or None,
+                "before": _int_field(q.get("before"), "before")}
+
+    @route("GET", "/admin/audit", ("admin",))
+    def audit_page(request, auth):
+        rows = audit.entries(auth.db, **audit_filters(request), limit=AUDIT_PAGE)
+        shown = {k: request.query_params.get(k, "") for k in ("since", "action", "user")}
+        kept = {k: v for k, v in shown.items() if v}
+        older = "/admin/audit?" + urlencode({**kept, "before": rows[-1].id}) if len(rows) == AUDIT_PAGE else None
+        newest = "/admin/audit?" + urlencode(kept) if request.query_params.get("before") else None
+        return page(request, auth, "audit.html", rows=[(e, audit.details_text(e)) for e in rows], actions=audit.ACTIONS,
+                    shown=shown, older=older, newest=newest)
+
+    @route("GET", "/api/audit", ("admin",), api=True)
+    def audit_api(request, auth):
+        """Newest first; pass ``before=next_before`` for the next (older) page."""
+        limit = min(_int_field(request.query_params.get("limit"), "limit") or 100, 1000)
+        rows = audit.entries(auth.db, **audit_filters(request), limit=limit)
+        return {"entries": [audit.as_dict(e) for e in rows], "next_before": rows[-1].id if len(rows) == limit else None}
 
     # -- red teaming -------------------------------------------------------------------------------
     @route("GET", "/redteam", ("redteamer",))
@@ -447,7 +532,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     def redteam_export(request, auth):
         from celm.server.io import redteam_items_jsonl
 
-        return Response(redteam_items_jsonl(auth.db), media_type="application/x-ndjson",
+        return Response(redteam_items_jsonl(auth.db, by=auth.user, address=auth.address), media_type="application/x-ndjson",
                         headers={"Content-Disposition": 'attachment; filename="redteam_eval_items.jsonl"'})
 
     return app

@@ -72,13 +72,24 @@ class AppClient:
         return self
 
     # -- admin --------------------------------------------------------------------------------------
-    def import_batch(self, path: str | Path, *, name: str, task: str = "rating") -> dict:
-        """Upload a celm record file (Responses, judgements, ...) as a batch; returns {batch_id, items}."""
+    def import_batch(self, path: str | Path, *, name: str, task: str = "rating", new_round_of: int | None = None) -> dict:
+        """Upload a celm record file (Responses, judgements, ...) as a batch; returns {batch_id, items, skipped}.
+
+        Items already imported are skipped (``batch_id`` is None when all were); ``new_round_of`` an
+        earlier batch's id imports them again, to be rated afresh."""
         path = Path(path)
+        data = {"csrf": self.csrf, "name": name, "task": task, "format": "celm"}
+        if new_round_of is not None:
+            data["new_round_of"] = str(new_round_of)
         with path.open("rb") as fh:
-            r = self.http.post("/admin/import", data={"csrf": self.csrf, "name": name, "task": task, "format": "celm"},
-                               files={"file": (path.name, fh)}, headers={"accept": "application/json"})
+            r = self.http.post("/admin/import", data=data, files={"file": (path.name, fh)}, headers={"accept": "application/json"})
         return self._check(r)
+
+    def audit(self, *, since: str | None = None, action: str | None = None, user: str | None = None,
+              before: int | None = None, limit: int = 100) -> dict:
+        """One page of the audit trail, newest first: {entries, next_before} (pass next_before as before)."""
+        params = {"since": since, "action": action, "user": user, "before": before, "limit": limit}
+        return self._get("/api/audit", **{k: v for k, v in params.items() if v is not None})
 
     def batches(self) -> list[dict]:
         return self._get("/api/batches")["batches"]

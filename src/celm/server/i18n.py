@@ -27,6 +27,25 @@ TEXT: dict[str, tuple[str, str]] = {
     "notes": ("攻击说明", "Attacker's notes"), "save": ("保存", "Save"), "progress": ("进度", "Progress"),
     "agreement": ("一致性", "Agreement"), "throughput": ("效率", "Throughput"), "export": ("导出", "Export"),
     "close_batch": ("提交剩余条目验收", "Send the rest to review"), "questions": ("测试题", "Test questions"),
+    "change_role": ("修改角色", "Change role"),
+    # import: re-imports and new rounds
+    "imported": ("已导入条目", "Items imported"), "skipped_present": ("已存在、未重复导入", "Already present, not imported again"),
+    "new_round_of": ("作为以下批次的新一轮", "As a new round of batch"), "round_of": ("新一轮，源自", "new round of"),
+    "reimport_rule": ("已导入过的条目（编号、指令和回答都相同）不会重复导入；若要重新标注，请选择“作为新一轮”。",
+                      "Items already imported (same id, instruction and response) are skipped; to have them rated again, "
+                      "choose a batch to start a new round of."),
+    # audit trail
+    "audit": ("审计日志", "Audit log"), "since": ("起始日期", "Since"), "action": ("操作", "Action"), "all": ("全部", "All"),
+    "filter": ("筛选", "Filter"), "when": ("时间", "Time"), "address": ("来源地址", "Address"), "details": ("详情", "Details"),
+    "no_entries": ("没有符合条件的记录", "No entries match"), "newest": ("最新", "Newest"), "older": ("更早", "Older"),
+    "audit_note": ("只能追加、不能修改或删除；命令行操作不记录操作人。", "Append-only: entries cannot be changed or deleted; "
+                   "command-line actions have no user."),
+    "act_login": ("登录", "log in"), "act_login_failed": ("登录失败", "failed login"), "act_import": ("导入", "import"),
+    "act_export": ("导出", "export"), "act_batch_close": ("提交剩余条目验收", "batch sent to review"),
+    "act_user_created": ("创建用户", "user created"), "act_role_changed": ("修改角色", "role changed"),
+    "act_qualified": ("通过资格测试", "passed the competence test"), "act_rating": ("标注", "rating"),
+    "act_adjudication": ("仲裁", "adjudication"), "act_review": ("验收", "review decision"),
+    "act_rating_superseded": ("标注被取代（批次退回）", "rating superseded (block returned)"),
 }
 
 

@@ -7,11 +7,10 @@ import tempfile
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from celm.server import exports, workflow
-from celm.server.models import Assignment, Batch, Item, RedTeamAttempt, User
+from celm.server import audit, exports, workflow
+from celm.server.models import Batch, Item, RedTeamAttempt, User
 from celm.server.settings import ServerSettings
 
 EXPORT_KINDS = ("sft", "pairs", "ratings", "labels", "labelstudio", "argilla")
@@ -28,11 +27,14 @@ def _read_celm(filename: str, data: bytes):
 
 
 def import_upload(s: Session, filename: str, data: bytes, *, name: str, task: str = "rating", fmt: str = "celm",
-                  settings: ServerSettings | None = None) -> tuple[Batch, int]:
-    """A batch from an uploaded file; for Label Studio / Argilla files their annotations come along
-    as ratings by users of the same name (others are skipped and counted)."""
+                  new_round_of: int | None = None, settings: ServerSettings | None = None, by: User | None = None,
+                  address: str | None = None) -> workflow.ImportResult:
+    """A batch from an uploaded file (re-imported items skipped: see workflow.import_batch); for Label
+    Studio / Argilla files their annotations come along as ratings by users of the same name (others,
+    and those on skipped items, are skipped and counted)."""
+    where = {"task": task, "source": filename, "new_round_of": new_round_of, "by": by, "address": address}
     if fmt == "celm":
-        return workflow.import_batch(s, name, _read_celm(filename, data), task=task, source=filename), 0
+        return workflow.import_batch(s, name, _read_celm(filename, data), **where)
     payload = json.loads(data.decode("utf-8-sig"))
     if fmt == "labelstudio":
         rows, anns = exports.rows_from_label_studio(payload)
@@ -40,33 +42,35 @@ def import_upload(s: Session, filename: str, data: bytes, *, name: str, task: st
         rows, anns = exports.rows_from_argilla(payload)
     else:
         raise workflow.WorkflowError(f"unknown format {fmt!r}: celm, labelstudio or argilla")
-    batch = workflow.import_batch(s, name, rows=rows, task=task, source=filename)
-    return batch, _import_annotations(s, batch, anns, settings or ServerSettings())
+    result = workflow.import_batch(s, name, rows=rows, **where)
+    result.skipped_annotations = _import_annotations(s, result.batch, anns, settings or ServerSettings(), by, address)
+    return result
 
 
-def _import_annotations(s: Session, batch: Batch, anns, settings: ServerSettings) -> int:
+def _import_annotations(s: Session, batch: Batch | None, anns, settings: ServerSettings, by: User | None,
+                        address: str | None) -> int:
     users = {u.username: u for u in s.scalars(select(User).where(User.role == "annotator"))}
-    items = {i.external_id: i for i in s.scalars(select(Item).where(Item.batch_id == batch.id))}
+    items = {i.external_id: i for i in s.scalars(select(Item).where(Item.batch_id == batch.id))} if batch else {}
     skipped = 0
     for ext, who, value in anns:
         user, item = users.get(who), items.get(ext)
-        if user is None or item is None or item.assigned >= 2:
-            skipped += 1
-            continue
-        try:
-            item.assigned += 1
-            s.add(Assignment(item_id=item.id, user_id=user.id, round=item.round, slot=item.assigned))
-            s.commit()
-        except IntegrityError:
-            s.rollback()
+        # the same guarded claim as an annotator asking for work: never a third holder
+        if user is None or item is None or workflow.claim_slot(s, item.id, user) is None:
             skipped += 1
             continue
         score = int(value) if batch.task == "rating" and str(value).isdigit() else None
-        workflow.submit_rating(s, user, item.id, score=score, label=None if score is not None else value, settings=settings)
+        workflow.submit_rating(s, user, item.id, score=score, label=None if score is not None else value, settings=settings,
+                               address=address, imported_by=by)
     return skipped
 
 
-def export_batch(s: Session, batch_id: int, kind: str) -> tuple[bytes, str, str]:
+def _audit_export(s: Session, by: User | None, address: str | None, **details) -> None:
+    audit.record(s, "export", user=by, address=address, **details)
+    s.commit()
+
+
+def export_batch(s: Session, batch_id: int, kind: str, *, by: User | None = None,
+                 address: str | None = None) -> tuple[bytes, str, str]:
     from celm.data.io import write_records
 
     batch = s.get(Batch, batch_id)
@@ -74,6 +78,7 @@ def export_batch(s: Session, batch_id: int, kind: str) -> tuple[bytes, str, str]
         raise workflow.WorkflowError("no such batch", 404)
     if kind in ("labelstudio", "argilla"):
         rows = exports.to_label_studio(s, batch_id) if kind == "labelstudio" else exports.to_argilla(s, batch_id)
+        _audit_export(s, by, address, batch_id=batch_id, kind=kind, records=len(rows))
         return json.dumps(rows, ensure_ascii=False, indent=1).encode(), f"batch{batch_id}-{kind}.json", "application/json"
     makers = {"sft": exports.sft_examples, "pairs": exports.preference_pairs, "ratings": exports.rating_records,
               "labels": exports.human_labels}
@@ -83,6 +88,7 @@ def export_batch(s: Session, batch_id: int, kind: str) -> tuple[bytes, str, str]
     with tempfile.TemporaryDirectory() as tmp:
         path = write_records(Path(tmp) / "out.jsonl", records) if records else None
         body = path.read_bytes() if path else b""
+    _audit_export(s, by, address, batch_id=batch_id, kind=kind, records=len(records))
     return body, f"batch{batch_id}-{kind}.jsonl", "application/x-ndjson"
 
 
@@ -101,5 +107,7 @@ def redteam_items(s: Session):
             for a in s.scalars(select(RedTeamAttempt).where(RedTeamAttempt.unsafe.is_(True)).order_by(RedTeamAttempt.id))]
 
 
-def redteam_items_jsonl(s: Session) -> bytes:
-    return "".join(r.model_dump_json() + "\n" for r in redteam_items(s)).encode()
+def redteam_items_jsonl(s: Session, *, by: User | None = None, address: str | None = None) -> bytes:
+    items = redteam_items(s)
+    _audit_export(s, by, address, kind="redteam", records=len(items))
+    return "".join(r.model_dump_json() + "\n" for r in items).encode()

@@ -1,11 +1,13 @@
 """The tables. Ratings are unique per (item, rater, role, round), so a repeated submission can
-never count twice, and a returned batch keeps its old ratings (superseded) for the record."""
+never count twice, and a returned batch keeps its old ratings (superseded) for the record. The
+audit trail is append-only: the ORM refuses to update or delete it, and so does the database
+(triggers made by migration 0002)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from celm.server.db import Base
@@ -60,6 +62,9 @@ class Batch(Base):
     name: Mapped[str] = mapped_column(String(200))
     task: Mapped[str] = mapped_column(String(16), default="rating")  # rating (0-6) | label (safe/reject/risk/irrelevant)
     source: Mapped[str] = mapped_column(String(500), default="")
+    # the batch this one is a new round of: its items were imported again on purpose (no foreign key:
+    # batches are never deleted, and a plain column needs no table rebuild on SQLite)
+    round_of: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
     items: Mapped[list["Item"]] = relationship(back_populates="batch")
 
@@ -68,7 +73,7 @@ class Item(Base):
     __tablename__ = "items"
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), index=True)
-    external_id: Mapped[str] = mapped_column(String(200))
+    external_id: Mapped[str] = mapped_column(String(200), index=True)  # looked up on every import (re-import check)
     instruction: Mapped[str] = mapped_column(Text)
     response: Mapped[str] = mapped_column(Text)
     model: Mapped[str] = mapped_column(String(200), default="")
@@ -137,3 +142,28 @@ class RedTeamAttempt(Base):
     unsafe: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # the red-teamer's own mark
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+class Audit(Base):
+    """Who did what, when, from where. ``user_id``/``username`` are empty for actions from the command
+    line or a script; for a failed login ``username`` is the name that was tried. No foreign key to
+    users: an entry outlives anything it mentions."""
+
+    __tablename__ = "audit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=now, index=True)  # UTC
+    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    username: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    address: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class AppendOnly(Exception):
+    """An attempt to change or remove an audit entry."""
+
+
+@event.listens_for(Audit, "before_update")
+@event.listens_for(Audit, "before_delete")
+def _audit_is_append_only(mapper, connection, target):  # noqa: ANN001
+    raise AppendOnly(f"audit entry {target.id} cannot be changed or deleted: the audit trail is append-only")

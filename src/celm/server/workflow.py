@@ -3,7 +3,8 @@
 Two annotators rate each item blind; a disagreement goes to a senior whose score is final; every
 ``block_size`` finished items the reviewer checks a random ``sample_size`` of them and below the
 acceptance bar the whole block is returned for rating again. The web app calls these functions;
-scripts can too.
+scripts can too. Each function that changes something records it in the audit trail in the same
+transaction (``address``: the client's, passed in by the web app; empty for scripts).
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from celm.data.records import SAFETY_LABELS
+from celm.server import audit
 from celm.server.guideline import SAFE_MAX_RANK
 from celm.server.models import (
     ROLES, Assignment, Batch, Item, Rating, RedTeamAttempt, ReviewBlock, TestAttempt, TestQuestion, User, now,
@@ -36,7 +38,9 @@ class WorkflowError(Exception):
 
 # -- users and the competence test --------------------------------------------------------------
 
-def create_user(s: Session, username: str, password: str, role: str) -> User:
+def create_user(s: Session, username: str, password: str, role: str, *, by: User | None = None,
+                address: str | None = None) -> User:
+    """``by``: the admin creating the account (None from the command line)."""
     from celm.server.security import hash_password
 
     username = username.strip()
@@ -51,6 +55,30 @@ def create_user(s: Session, username: str, password: str, role: str) -> User:
     # seniors and reviewers are experienced annotators; only new annotators take the test
     user = User(username=username, password_hash=hash_password(password), role=role, qualified=role != "annotator")
     s.add(user)
+    s.flush()
+    audit.record(s, "user_created", user=by, address=address, new_user=username, new_user_id=user.id, role=role)
+    s.commit()
+    return user
+
+
+def set_role(s: Session, admin: User, user_id: int, role: str, *, address: str | None = None) -> User:
+    """Give an account another role. A new annotator takes the competence test unless they were a
+    senior or reviewer (experienced annotators); admins cannot change their own role (and so cannot
+    leave the app without one by mistake)."""
+    _require(admin, "admin")
+    if role not in ROLES:
+        raise WorkflowError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
+    user = s.get(User, user_id)
+    if user is None:
+        raise WorkflowError("no such user", 404)
+    if user.id == admin.id:
+        raise WorkflowError("you cannot change your own role", 409)
+    if user.role == role:
+        return user
+    old = user.role
+    user.qualified = role != "annotator" or old in ("senior", "reviewer") or (old == "annotator" and user.qualified)
+    user.role = role
+    audit.record(s, "role_changed", user=admin, address=address, target=user.username, target_id=user.id, old=old, new=role)
     s.commit()
     return user
 
@@ -84,7 +112,8 @@ def set_test_questions(s: Session, questions: Sequence[dict]) -> int:
     return len(questions)
 
 
-def grade_test(s: Session, user: User, answers: dict[int, int], settings: ServerSettings) -> TestAttempt:
+def grade_test(s: Session, user: User, answers: dict[int, int], settings: ServerSettings, *,
+               address: str | None = None) -> TestAttempt:
     questions = s.scalars(select(TestQuestion)).all()
     if not questions:
         raise WorkflowError("no test questions are set")
@@ -93,8 +122,9 @@ def grade_test(s: Session, user: User, answers: dict[int, int], settings: Server
     passed = correct / len(questions) >= settings.pass_mark
     attempt = TestAttempt(user_id=user.id, correct=correct, total=len(questions), passed=passed)
     s.add(attempt)
-    if passed:
+    if passed and not user.qualified:  # the test grants the right to rate: a permission change, audited
         user.qualified = True
+        audit.record(s, "qualified", user=user, address=address, correct=correct, total=len(questions))
     s.commit()
     return attempt
 
@@ -121,28 +151,80 @@ def _rows_from_records(records) -> list[dict]:
     return rows
 
 
+@dataclass
+class ImportResult:
+    batch: Batch | None  # None when every row was already present
+    items: int  # imported
+    skipped: int  # already present (see import_batch), not imported again
+    skipped_annotations: int = 0  # Label Studio / Argilla annotations not taken over (io.import_upload)
+
+
+def _key(external_id, instruction, response) -> tuple[str, str, str]:
+    return str(external_id), instruction, response
+
+
+def _already_present(s: Session, rows: Sequence[dict], new_round_of: int | None) -> set[tuple[str, str, str]]:
+    """Keys of the rows that are already items: in any batch for a plain import; in another new round
+    of the same batch for a new round. Looked up by external id (indexed), compared on the texts."""
+    ids = sorted({str(r["external_id"]) for r in rows})
+    found: set[tuple[str, str, str]] = set()
+    for k in range(0, len(ids), 500):  # bound parameters per statement stay well under every database's limit
+        q = select(Item.external_id, Item.instruction, Item.response).where(Item.external_id.in_(ids[k:k + 500]))
+        if new_round_of is not None:
+            q = q.join(Batch, Batch.id == Item.batch_id).where(Batch.round_of == new_round_of)
+        found.update(_key(*row) for row in s.execute(q))
+    return found
+
+
+def _serialize_imports(s: Session) -> None:
+    """Imports run one at a time, so two uploads of one file at once (a double click) cannot both
+    pass the re-import check. PostgreSQL: a table lock that only imports take (reads and ratings go
+    on). SQLite has one writer at a time anyway: the caller writes the new batch row before it
+    checks, so the check already runs under the write lock."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("LOCK TABLE batches IN SHARE ROW EXCLUSIVE MODE"))
+
+
 def import_batch(s: Session, name: str, records=None, *, rows: Sequence[dict] | None = None, task: str = "rating",
-                 source: str = "") -> Batch:
+                 source: str = "", new_round_of: int | None = None, by: User | None = None,
+                 address: str | None = None) -> ImportResult:
     """A batch of (instruction, response) items from celm records (Response, SFTExample,
-    PreferencePair, JudgeExample, JudgementRecord) or plain rows."""
+    PreferencePair, JudgeExample, JudgementRecord) or plain rows.
+
+    Re-importing is idempotent: a row whose (external id, instruction, response) is already an item
+    of any batch is skipped and counted, so the same response is never rated or exported twice. To
+    rate items again on purpose, import them as ``new_round_of`` an earlier batch: the new batch
+    names it, and rows are then skipped only when already in another new round of that batch."""
     if task not in ("rating", "label"):
         raise WorkflowError(f"task must be rating (0-6) or label ({'/'.join(LABEL_VALUES)})")
     rows = list(rows or []) + (_rows_from_records(records) if records else [])
     if not rows:
         raise WorkflowError("nothing to import")
-    batch = Batch(name=name or "batch", task=task, source=source)
-    s.add(batch)
-    s.flush()
     seen = set()
     for row in rows:
         if row["external_id"] in seen:
             raise WorkflowError(f"duplicate item id {row['external_id']!r}")
         seen.add(row["external_id"])
+    if new_round_of is not None and s.get(Batch, new_round_of) is None:
+        raise WorkflowError(f"no batch #{new_round_of} to start a new round of", 422)
+    _serialize_imports(s)
+    batch = Batch(name=name or "batch", task=task, source=source, round_of=new_round_of)
+    s.add(batch)
+    s.flush()
+    present = _already_present(s, rows, new_round_of)
+    fresh = [r for r in rows if _key(r["external_id"], r["instruction"], r["response"]) not in present]
+    if not fresh:
+        s.rollback()  # nothing new: no empty batch
+        batch = None
+    for row in fresh:
         s.add(Item(batch_id=batch.id, external_id=row["external_id"], instruction=row["instruction"],
                    response=row["response"], model=row.get("model") or "", scenario=row.get("scenario"),
                    norms=row.get("norms") or []))
+    result = ImportResult(batch, len(fresh), len(rows) - len(fresh))
+    audit.record(s, "import", user=by, address=address, batch_id=batch.id if batch else None, name=name, task=task,
+                 source=source, items=result.items, skipped=result.skipped, new_round_of=new_round_of)
     s.commit()
-    return batch
+    return result
 
 
 # -- rating --------------------------------------------------------------------------------------
@@ -150,6 +232,28 @@ def import_batch(s: Session, name: str, records=None, *, rows: Sequence[dict] | 
 def _require(user: User, *roles: str) -> None:
     if user.role not in roles:
         raise WorkflowError("not allowed for your role", 403)
+
+
+def claim_slot(s: Session, item_id: int, user: User) -> Item | None:
+    """Give ``user`` one of an open item's two annotator slots this round; None when both are taken,
+    the item is not open, or the user holds one already. The only way a slot is taken (next_item and
+    imported annotations both come here): the UPDATE succeeds only while fewer than two hold the item,
+    so two callers at once can never both get the second slot, and the unique (item, round, slot)
+    and (item, user, round) constraints back it up."""
+    claimed = s.execute(update(Item).where(Item.id == item_id, Item.status == "open", Item.assigned < 2)
+                        .values(assigned=Item.assigned + 1)).rowcount
+    if not claimed:
+        s.rollback()
+        return None
+    item = s.get(Item, item_id)
+    s.refresh(item)
+    try:
+        s.add(Assignment(item_id=item.id, user_id=user.id, round=item.round, slot=item.assigned))
+        s.commit()
+        return item
+    except IntegrityError:  # the user already holds it: the rollback gives the slot back too
+        s.rollback()
+        return None
 
 
 def next_item(s: Session, user: User) -> Item | None:
@@ -177,20 +281,9 @@ def next_item(s: Session, user: User) -> Item | None:
             return None
         rng.shuffle(candidates)
         for candidate in candidates:
-            # claim a slot atomically: the UPDATE only succeeds while fewer than two annotators hold the item
-            claimed = s.execute(update(Item).where(Item.id == candidate, Item.assigned < 2)
-                                .values(assigned=Item.assigned + 1)).rowcount
-            if not claimed:
-                s.rollback()
-                continue
-            item = s.get(Item, candidate)
-            s.refresh(item)
-            try:
-                s.add(Assignment(item_id=item.id, user_id=user.id, round=item.round, slot=item.assigned))
-                s.commit()
+            item = claim_slot(s, candidate, user)
+            if item is not None:
                 return item
-            except IntegrityError:
-                s.rollback()
     return None
 
 
@@ -205,8 +298,10 @@ def _check_value(batch: Batch, score, label) -> tuple[int | None, str | None]:
 
 
 def submit_rating(s: Session, user: User, item_id: int, *, score: int | None = None, label: str | None = None,
-                  safety_flag: bool = False, comment: str = "", settings: ServerSettings | None = None) -> Rating:
-    """Record an annotator's rating. Submitting the same item twice returns the first rating."""
+                  safety_flag: bool = False, comment: str = "", settings: ServerSettings | None = None,
+                  address: str | None = None, imported_by: User | None = None) -> Rating:
+    """Record an annotator's rating. Submitting the same item twice returns the first rating.
+    ``imported_by``: the admin whose Label Studio / Argilla file brought the rating in."""
     _require(user, "annotator")
     item = s.get(Item, item_id)
     if item is None:
@@ -224,6 +319,10 @@ def submit_rating(s: Session, user: User, item_id: int, *, score: int | None = N
                     safety_flag=bool(safety_flag), comment=(comment or "")[:5000])
     s.add(rating)
     try:
+        s.flush()  # a racing duplicate fails here, before it is audited
+        extra = {"imported_by": imported_by.username} if imported_by is not None else {}
+        audit.record(s, "rating", user=user, address=address, item_id=item.id, rating_id=rating.id, round=item.round,
+                     score=value, label=lab, safety_flag=bool(safety_flag), **extra)
         s.commit()
     except IntegrityError:  # the same submission raced itself: keep the first
         s.rollback()
@@ -277,14 +376,18 @@ def item_ratings(s: Session, item: Item) -> list[Rating]:
 
 
 def adjudicate(s: Session, user: User, item_id: int, *, score: int | None = None, label: str | None = None,
-               comment: str = "", settings: ServerSettings | None = None) -> Item:
+               comment: str = "", settings: ServerSettings | None = None, address: str | None = None) -> Item:
     _require(user, "senior")
     item = s.get(Item, item_id)
     if item is None or item.status != "disagreement":
         raise WorkflowError("this item is not awaiting adjudication", 409)
     value, lab = _check_value(item.batch, score, label)
-    s.add(Rating(item_id=item.id, user_id=user.id, role="senior", round=item.round, score=value, label=lab,
-                 comment=(comment or "")[:5000]))
+    rating = Rating(item_id=item.id, user_id=user.id, role="senior", round=item.round, score=value, label=lab,
+                    comment=(comment or "")[:5000])
+    s.add(rating)
+    s.flush()
+    audit.record(s, "adjudication", user=user, address=address, item_id=item.id, rating_id=rating.id, round=item.round,
+                 score=value, label=lab)
     _finish(s, item, score=value, label=lab, settings=settings)
     return item
 
@@ -314,7 +417,19 @@ def open_review_blocks(s: Session, batch_id: int, settings: ServerSettings, *, f
         made.append(block)
 
 
-def review_block(s: Session, user: User, block_id: int, verdicts: dict[int, bool], settings: ServerSettings) -> ReviewBlock:
+def close_batch(s: Session, admin: User, batch_id: int, settings: ServerSettings, *, address: str | None = None) -> list[ReviewBlock]:
+    """Send a batch's finished items that are not yet in a block to review, however few."""
+    _require(admin, "admin")
+    if s.get(Batch, batch_id) is None:
+        raise WorkflowError("no such batch", 404)
+    blocks = open_review_blocks(s, batch_id, settings, flush_partial=True)
+    audit.record(s, "batch_close", user=admin, address=address, batch_id=batch_id, blocks=[b.id for b in blocks])
+    s.commit()
+    return blocks
+
+
+def review_block(s: Session, user: User, block_id: int, verdicts: dict[int, bool], settings: ServerSettings, *,
+                 address: str | None = None) -> ReviewBlock:
     """The reviewer's verdict on each sampled item; below the bar the whole block goes back."""
     _require(user, "reviewer")
     block = s.get(ReviewBlock, block_id)
@@ -330,10 +445,17 @@ def review_block(s: Session, user: User, block_id: int, verdicts: dict[int, bool
         block.status = "accepted"
     else:
         block.status = "rejected"
+        # every rating of the returned items is superseded: the next round's ratings replace it
+        for old in s.scalars(select(Rating).join(Item, Item.id == Rating.item_id)
+                             .where(Item.block_id == block.id, Rating.round == Item.round).order_by(Rating.id)):
+            audit.record(s, "rating_superseded", user=user, address=address, rating_id=old.id, item_id=old.item_id,
+                         round=old.round, rater_id=old.user_id, role=old.role, block_id=block.id)
         for item in s.scalars(select(Item).where(Item.block_id == block.id)):
             item.round += 1  # old ratings stay, superseded; two annotators rate it afresh
             item.status, item.final_score, item.final_label, item.finished_at, item.block_id = "open", None, None, None, None
             item.assigned = 0
+    audit.record(s, "review", user=user, address=address, block_id=block.id, batch_id=block.batch_id, status=block.status,
+                 accuracy=block.accuracy, sampled=len(block.sample))
     s.commit()
     return block
 

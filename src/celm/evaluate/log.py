@@ -1,0 +1,160 @@
+"""A run folder and its log: the one place that names a run's files and reads them back.
+
+``RunFolder`` owns the paths (an arm's files are ``responses.jsonl`` for ``base`` and
+``responses-ARM.jsonl`` for any other arm, likewise ``judgements``); ``EvalLog`` is ``metrics.json``,
+typed and versioned, in the spirit of inspect_ai's ``EvalLog``.
+
+metrics.json versions:
+
+- 1: no ``version`` field (celm before this log). Read by migrating it in memory; blocks that lack
+  the fourth verdict's ``irrelevant`` and ``helpful_safe`` keep lacking them (reports show "–"):
+  a three-verdict judge called babble safe, so its ``safe`` is not "helpful and safe".
+- 2: a ``version`` field; every figure otherwise as in 1. An arm's blocks are laid out by the
+  metric registry (celm.evaluate.registry).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from celm.data.records import JudgementRecord, Response
+
+LOG_VERSION = 2
+#: Sections of metrics.json that only some runs have; absent rather than null in the file.
+_OPTIONAL = ("judge_check", "norm_ablation", "compliance", "human")
+
+
+def _from_v1(data: dict) -> dict:
+    return {**data, "version": 2}
+
+
+_MIGRATIONS = {1: _from_v1}  # version -> a function that lifts a log of that version by one
+
+
+class EvalLog(BaseModel):
+    """metrics.json: a run's figures, per arm, with what produced them."""
+
+    model_config = ConfigDict(extra="allow")  # sections a newer celm adds survive a read and a write
+
+    version: int = LOG_VERSION
+    arms: dict[str, dict[str, Any]]  # arm -> its blocks (celm.evaluate.registry)
+    model: str
+    judge: str
+    benchmarks: list[str]
+    items: int
+    judge_check: dict[str, Any] | None = None  # the judge's measured error on real responses
+    norm_ablation: dict[str, Any] | None = None  # with norms minus without, when both arms ran
+    compliance: dict[str, Any] | None = None  # a compliance profile's criteria
+    human: dict[str, Any] | None = None  # people's labels beside the judge's
+
+    @model_validator(mode="before")
+    @classmethod
+    def _migrate(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        version = data.get("version", 1)
+        if not isinstance(version, int) or version > LOG_VERSION:
+            raise ValueError(f"metrics.json version {version!r}: written by a newer celm (this one reads up to {LOG_VERSION})")
+        while version < LOG_VERSION:
+            data = _MIGRATIONS[version](data)
+            version = data["version"]
+        return data
+
+    @classmethod
+    def of(cls, metrics: EvalLog | dict) -> EvalLog:
+        """A log from a log or from metrics.json's content (any version)."""
+        return metrics if isinstance(metrics, EvalLog) else cls.model_validate(metrics)
+
+    def to_dict(self) -> dict[str, Any]:
+        """metrics.json's content (sections a run does not have are left out)."""
+        return {k: v for k, v in self.model_dump().items() if not (k in _OPTIONAL and v is None)}
+
+    @property
+    def first_arm(self) -> str:
+        return next(iter(self.arms))
+
+
+class RunFolder(BaseModel):
+    """The files of one run folder; ``celm eval -o PATH`` writes them, ``celm report`` reads them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: Path
+
+    def __init__(self, path: str | Path, **kw: Any) -> None:
+        super().__init__(path=Path(path), **kw)
+
+    @property
+    def config_json(self) -> Path:  # settings, library versions, seeds, a hash of the item ids
+        return self.path / "config.json"
+
+    @property
+    def metrics_json(self) -> Path:  # the EvalLog
+        return self.path / "metrics.json"
+
+    @property
+    def report_md(self) -> Path:
+        return self.path / "report.md"
+
+    @property
+    def report_html(self) -> Path:
+        return self.path / "report.html"
+
+    @property
+    def cache_sqlite(self) -> Path:  # every model answer, committed as it arrives
+        return self.path / "cache.sqlite"
+
+    @staticmethod
+    def _suffix(arm: str) -> str:
+        return "" if arm == "base" else f"-{arm}"
+
+    def responses_jsonl(self, arm: str) -> Path:
+        return self.path / f"responses{self._suffix(arm)}.jsonl"
+
+    def judgements_jsonl(self, arm: str) -> Path:
+        return self.path / f"judgements{self._suffix(arm)}.jsonl"
+
+    def judged_texts_json(self, arm: str) -> Path:
+        """The response texts an arm's judgements were made on: a judgement is reused only for the same text."""
+        return self.path / f".{self.judgements_jsonl(arm).name}.texts"
+
+    def files(self, arms: list[str]) -> list[Path]:
+        """Every file a finished run with these arms holds (the hidden judged-texts stamps aside)."""
+        per_arm = [p for arm in arms for p in (self.responses_jsonl(arm), self.judgements_jsonl(arm))]
+        return [self.config_json, *per_arm, self.metrics_json, self.report_md, self.report_html, self.cache_sqlite]
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def config(self) -> dict[str, Any]:
+        return json.loads(self.config_json.read_text(encoding="utf-8"))
+
+    def log(self) -> EvalLog:
+        if not self.metrics_json.exists():
+            raise FileNotFoundError(f"{self.path}: not a finished celm run (no metrics.json)")
+        return EvalLog.of(json.loads(self.metrics_json.read_text(encoding="utf-8")))
+
+    def responses(self, arm: str) -> list[Response]:
+        from celm.data.io import read_records
+
+        return read_records(self.responses_jsonl(arm), "response")
+
+    def judgements(self, arm: str) -> list[JudgementRecord]:
+        from celm.data.io import read_records
+
+        return read_records(self.judgements_jsonl(arm), "judgement")
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def write_config(self, config: dict[str, Any]) -> None:
+        from celm.data.io import write_json
+
+        write_json(self.config_json, config)
+
+    def write_log(self, log: EvalLog) -> None:
+        from celm.data.io import write_json
+
+        write_json(self.metrics_json, log.to_dict())
