@@ -2,7 +2,6 @@
 
 from collections import Counter
 
-import pytest
 
 from celm.data.records import LabelledResponse
 from celm.data.sources.real_responses import bundled_rows, decode_copies, encode_copies

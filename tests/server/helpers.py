@@ -1,6 +1,10 @@
 """Shared by the server tests: an app on a fresh SQLite file, logging in, CSRF tokens from pages."""
 
 import re
+import socket
+import threading
+import time
+from contextlib import contextmanager
 
 from fastapi.testclient import TestClient
 
@@ -58,3 +62,23 @@ def answer_key(app) -> dict[int, int]:
 def user_id(app, username):
     with db(app) as s:
         return s.query(User).filter_by(username=username).one().id
+
+
+@contextmanager
+def serving(app):
+    """The app on a real uvicorn server on a free 127.0.0.1 port, in a thread; yields its URL."""
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

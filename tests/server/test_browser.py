@@ -2,15 +2,12 @@
 
 import os
 import shutil
-import socket
-import threading
-import time
 
 import pytest
 
 from celm.data.bundled import load_preference_pairs
 from celm.data.io import read_records, write_records
-from tests.server.helpers import PASSWORD, add_user, answer_key, make_app
+from tests.server.helpers import PASSWORD, add_user, answer_key, make_app, serving
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason="no Chromium (apt install chromium)")
@@ -18,21 +15,10 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), r
 
 @pytest.fixture
 def live(tmp_path):
-    import uvicorn
-
     app = make_app(tmp_path, block_size=1000, sample_size=3)
     add_user(app, "admin", "admin")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield app, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serving(app) as url:
+        yield app, url
 
 
 def _login(browser, base, username, **ctx):

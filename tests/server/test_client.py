@@ -1,36 +1,22 @@
 """The app driven over real HTTP by celm.server.client: import, test, two passes, adjudication, export."""
 
 import json
-import socket
-import threading
-import time
 
 import pytest
 
 from celm.data.io import read_records, write_records
 from celm.data.records import Provenance, Response
 from celm.server.client import AppClient, AppError
-from tests.server.helpers import PASSWORD, add_user, answer_key, make_app
+from tests.server.helpers import PASSWORD, add_user, answer_key, make_app, serving
 
 
 @pytest.fixture
 def live(tmp_path):
-    import uvicorn
-
     app = make_app(tmp_path)
     for name, role in (("admin", "admin"), ("ann1", "annotator"), ("ann2", "annotator"), ("boss", "senior")):
         add_user(app, name, role)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield app, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serving(app) as url:
+        yield app, url
 
 
 def _responses(path):

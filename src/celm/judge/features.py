@@ -47,9 +47,10 @@ def count_matrix(texts: Sequence[str]):
 
 
 def fit_idf(counts) -> np.ndarray:
-    """Smoothed inverse document frequency, as scikit-learn's TfidfTransformer computes it."""
+    """Smoothed inverse document frequency, as scikit-learn's TfidfTransformer computes it (over
+    the count matrix's own width, so any hashed space works)."""
     n = counts.shape[0]
-    df = np.bincount(counts.indices, minlength=N_FEATURES)
+    df = np.bincount(counts.indices, minlength=counts.shape[1])
     return (np.log((1 + n) / (1 + df)) + 1).astype(np.float32)
 
 

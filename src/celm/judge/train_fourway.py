@@ -17,12 +17,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from celm.data.records import SAFETY_LABELS, JudgeExample
+from celm.judge.features import fit_idf as _idf, tfidf as _tfidf
 from celm.judge.fourway import N_HASH, REQUEST_SALT, FourWayJudgeModel, hashed_counts, semantic_features
+from celm.judge.train import TrainReport, _stable_subset, source_weights
 
 #: the semantic network: one hidden layer of this width, L2 penalty ``alpha`` (chosen by grouped
 #: cross-validation on the labelled real responses, docs/benchmarks.md)
 HIDDEN, ALPHA = 64, 0.1
-from celm.judge.train import TrainReport, _stable_subset, source_weights
 
 #: the request block's weight relative to the response block (what was asked matters, but less than
 #: what was answered)
@@ -39,23 +40,6 @@ def _counts(texts: Sequence[str], salt: int = 0):
     indices = np.concatenate([ids for ids, _ in rows]) if rows else np.zeros(0, dtype=np.int64)
     data = np.concatenate([c for _, c in rows]) if rows else np.zeros(0)
     return sp.csr_matrix((data.astype(np.float32), indices, indptr), shape=(len(texts), N_HASH))
-
-
-def _idf(counts) -> np.ndarray:
-    n = counts.shape[0]
-    df = np.bincount(counts.indices, minlength=N_HASH)
-    return (np.log((1 + n) / (1 + df)) + 1).astype(np.float32)
-
-
-def _tfidf(counts, idf):
-    import scipy.sparse as sp
-
-    m = counts.copy().astype(np.float32)
-    m.data = 1 + np.log(m.data)
-    m = m @ sp.diags(idf)
-    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
-    norms[norms == 0] = 1
-    return sp.diags(1 / norms) @ m
 
 
 class _Lexical:
@@ -115,7 +99,7 @@ def train_fourway(examples: Sequence[JudgeExample], *, request_pool: Sequence[tu
     """Train the four-verdict judge on labelled pairs; ``request_pool`` holds (prompt, is harmful)
     pairs for the request-harm model (without it, every request counts as 0.5 harmful)."""
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import GroupKFold, GroupShuffleSplit
+    from sklearn.model_selection import GroupShuffleSplit
 
     t0 = time.time()
     y = np.array([SAFETY_LABELS.index(e.label) for e in examples])

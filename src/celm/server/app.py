@@ -11,13 +11,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from celm.server import agreement, audit, backup, exports, workflow
+from celm.server import agreement, audit, backup, workflow
 from celm.server.db import make_engine, make_sessionmaker, migrate
 from celm.server.guideline import LABELS, OVERALL, RANKS
 from celm.server.i18n import translator
