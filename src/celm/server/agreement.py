@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 import numpy as np
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session, aliased
 
 from celm.evaluate.metrics import flags
 from celm.server.models import Batch, Item, Rating, ReviewBlock, User
@@ -86,30 +86,37 @@ def dashboard(s: Session) -> dict:
         by_sc[sc or "none"].append((t, x, y))
     for sc in sorted(by_sc):
         per_scenario[sc] = agreement_stats(by_sc[sc])
-    # the senior's match rate
+    # the senior's match rate: each senior rating against the annotator ratings of its item round (one join)
     seniors = s.scalars(select(Rating).where(Rating.role == "senior")).all()
-    matched = 0
-    for sr in seniors:
-        firsts = s.scalars(select(Rating).where(Rating.item_id == sr.item_id, Rating.round == sr.round,
-                                                Rating.role == "annotator")).all()
-        matched += any((f.score, f.label) == (sr.score, sr.label) for f in firsts)
+    senior, first = aliased(Rating), aliased(Rating)
+    matches = s.execute(select(senior.id).join(first, and_(first.item_id == senior.item_id, first.round == senior.round,
+                                                            first.role == "annotator"))
+                        .where(senior.role == "senior", first.score.is_not_distinct_from(senior.score),
+                               first.label.is_not_distinct_from(senior.label)).distinct())
+    matched = len(matches.all())
     blocks = s.scalars(select(ReviewBlock).order_by(ReviewBlock.id)).all()
     decided = [b for b in blocks if b.status != "pending"]
     checked = sum(len(b.sample) for b in decided)
     right = sum(sum(b.verdicts.values()) for b in decided)
+    # items counted by status per batch, statuses in item order (one query for all batches)
+    status_counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for batch_id, status in s.execute(select(Item.batch_id, Item.status)):
+        status_counts[batch_id][status] += 1
     batches = []
     for b in s.scalars(select(Batch).order_by(Batch.id)):
-        counts = defaultdict(int)
-        for (status,) in s.execute(select(Item.status).where(Item.batch_id == b.id)):
-            counts[status] += 1
+        counts = status_counts.get(b.id, {})
         batches.append({"id": b.id, "name": b.name, "task": b.task, "items": sum(counts.values()), **dict(counts)})
+    # ratings per hour of each annotator and senior (one join; users in name order)
+    by_user: dict[int, list] = {}
+    for user_id, username, role, created in s.execute(
+            select(User.id, User.username, User.role, Rating.created_at).join(Rating, Rating.user_id == User.id)
+            .where(User.role.in_(("annotator", "senior"))).order_by(User.username, User.id)):
+        by_user.setdefault(user_id, [username, role, []])[2].append(created)
     throughput = []
-    for u in s.scalars(select(User).where(User.role.in_(("annotator", "senior"))).order_by(User.username)):
-        rs = s.scalars(select(Rating).where(Rating.user_id == u.id)).all()
-        if rs:
-            first, last = min(r.created_at for r in rs), max(r.created_at for r in rs)
-            hours = max((last - first).total_seconds() / 3600, 1 / 60)
-            throughput.append({"user": u.username, "role": u.role, "ratings": len(rs), "per_hour": len(rs) / hours})
+    for username, role, times in by_user.values():
+        first_t, last_t = min(times), max(times)
+        hours = max((last_t - first_t).total_seconds() / 3600, 1 / 60)
+        throughput.append({"user": username, "role": role, "ratings": len(times), "per_hour": len(times) / hours})
     return {
         "batches": batches, "throughput": throughput, "agreement": overall, "per_scenario": per_scenario,
         "senior": {"adjudicated": len(seniors), "match_rate": matched / len(seniors) if seniors else None},

@@ -10,6 +10,7 @@ transaction (``address``: the client's, passed in by the web app; empty for scri
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ from celm.data.records import SAFETY_LABELS
 from celm.server import audit
 from celm.server.guideline import SAFE_MAX_RANK
 from celm.server.models import (
-    ROLES, Assignment, Batch, Item, Rating, RedTeamAttempt, ReviewBlock, TestAttempt, TestQuestion, User, now,
+    ROLES, Assignment, Batch, Item, Rating, RedTeamAttempt, ReviewBlock, TestAttempt, TestQuestion, User, WebSession, now,
 )
 from celm.server.settings import ServerSettings
 
@@ -37,6 +38,28 @@ class WorkflowError(Exception):
 
 
 # -- users and the competence test --------------------------------------------------------------
+def user_by_name(s: Session, username: str) -> User | None:
+    return s.scalar(select(User).where(User.username == username))
+
+
+def users(s: Session) -> list[User]:
+    return list(s.scalars(select(User).order_by(User.id)))
+
+
+def usernames(s: Session) -> dict[int, str]:
+    """User id -> user name, for every user."""
+    return {u.id: u.username for u in s.scalars(select(User))}
+
+
+def end_session(s: Session, ws: WebSession) -> None:
+    """Log out: the server-side session is gone, so its cookie no longer works."""
+    s.delete(ws)
+    s.commit()
+
+
+def test_questions(s: Session) -> list[TestQuestion]:
+    return list(s.scalars(select(TestQuestion).order_by(TestQuestion.id)))
+
 
 def create_user(s: Session, username: str, password: str, role: str, *, by: User | None = None,
                 address: str | None = None) -> User:
@@ -366,6 +389,19 @@ def _finish(s: Session, item: Item, *, score, label, settings: ServerSettings | 
     open_review_blocks(s, item.batch_id, settings or ServerSettings())
 
 
+def batches(s: Session, *, newest_first: bool = False) -> list[Batch]:
+    return list(s.scalars(select(Batch).order_by(Batch.id.desc() if newest_first else Batch.id)))
+
+
+def batch_summaries(s: Session) -> list[dict]:
+    """Every batch (oldest first) with its items counted by status."""
+    counts: dict[int, dict[str, int]] = {}
+    for batch_id, status, n in s.execute(select(Item.batch_id, Item.status, func.count()).group_by(Item.batch_id, Item.status)):
+        counts.setdefault(batch_id, {})[status] = n
+    return [{"id": b.id, "name": b.name, "task": b.task, "source": b.source, "round_of": b.round_of,
+             "items": sum(counts.get(b.id, {}).values()), "status": counts.get(b.id, {})} for b in batches(s)]
+
+
 def adjudication_queue(s: Session, user: User) -> list[Item]:
     _require(user, "senior")
     return list(s.scalars(select(Item).where(Item.status == "disagreement").order_by(Item.id)))
@@ -393,6 +429,23 @@ def adjudicate(s: Session, user: User, item_id: int, *, score: int | None = None
 
 
 # -- acceptance review ---------------------------------------------------------------------------
+
+def review_blocks(s: Session) -> list[ReviewBlock]:
+    """Every review block, newest first."""
+    return list(s.scalars(select(ReviewBlock).order_by(ReviewBlock.id.desc())))
+
+
+def get_block(s: Session, block_id: int) -> ReviewBlock:
+    block = s.get(ReviewBlock, block_id)
+    if block is None:
+        raise WorkflowError("no such block", 404)
+    return block
+
+
+def block_items(s: Session, block: ReviewBlock) -> list[Item | None]:
+    """The items of a block's sample, in the sample's order."""
+    return [s.get(Item, i) for i in block.sample]
+
 
 def open_review_blocks(s: Session, batch_id: int, settings: ServerSettings, *, flush_partial: bool = False) -> list[ReviewBlock]:
     """Every ``block_size`` finished items of a batch become a block whose random sample the reviewer checks."""
@@ -467,9 +520,30 @@ class RedTeamResult:
     attempt: RedTeamAttempt
 
 
+_redteam_models: dict[str, object] = {}
+_redteam_models_lock = threading.Lock()
+
+
+def redteam_model(model_spec: str):
+    """One model per offered spec, built on first use and kept (building one may load weights)."""
+    from celm.models import get_model
+
+    with _redteam_models_lock:
+        model = _redteam_models.get(model_spec)
+        if model is None:
+            model = _redteam_models[model_spec] = get_model(model_spec)
+        return model
+
+
+def recent_attempts(s: Session, user: User, limit: int = 20) -> list[RedTeamAttempt]:
+    """The user's own latest red-team attempts, newest first."""
+    return list(s.scalars(select(RedTeamAttempt).where(RedTeamAttempt.user_id == user.id)
+                          .order_by(RedTeamAttempt.id.desc()).limit(limit)))
+
+
 def redteam_attempt(s: Session, user: User, prompt: str, scenario: str, model_spec: str, settings: ServerSettings) -> RedTeamAttempt:
     from celm.judge import get_judge
-    from celm.models import GenerationParams, GenerationRequest, get_model
+    from celm.models import GenerationParams, GenerationRequest
     from celm.models.prompts import build_messages
     from celm.taxonomy import get_taxonomy
 
@@ -480,7 +554,7 @@ def redteam_attempt(s: Session, user: User, prompt: str, scenario: str, model_sp
         raise WorkflowError(f"unknown scenario {scenario!r}", 422)
     if not prompt.strip():
         raise WorkflowError("write a prompt", 422)
-    model = get_model(model_spec)
+    model = redteam_model(model_spec)
     result = model.generate_batch([GenerationRequest(id="rt", messages=build_messages(prompt),
                                                      params=GenerationParams(max_new_tokens=256))])[0]
     verdict = get_judge(settings.judge).judge_many([prompt], [result.text])[0]
