@@ -6,7 +6,7 @@ from fastapi.responses import RedirectResponse
 
 from celm.server import workflow
 from celm.server.guideline import LABELS, OVERALL, RANKS
-from celm.server.routes.common import RoleRouter, page, settings_of
+from celm.server.routes.common import RoleRouter, body_item_id, item_json, page, settings_of
 
 roles = RoleRouter()
 
@@ -19,17 +19,14 @@ def api_adjudication(request, auth):
     for item in workflow.adjudication_queue(auth.db, auth.user):
         ratings = [{"annotator": names.get(r.user_id), "score": r.score, "label": r.label, "comment": r.comment}
                    for r in workflow.item_ratings(auth.db, item) if r.role == "annotator"]
-        out.append({"id": item.id, "external_id": item.external_id, "instruction": item.instruction,
-                    "response": item.response, "scenario": item.scenario, "task": item.batch.task, "ratings": ratings})
+        out.append({**item_json(item), "ratings": ratings})
     return {"items": out}
 
 
 @roles.route("POST", "/api/adjudications", ("senior",), api=True)
 def api_adjudicate(request, auth):
-    b = auth.body if isinstance(auth.body, dict) else {}
-    if not isinstance(b.get("item_id"), int):
-        raise workflow.WorkflowError("item_id (integer) is required", 422)
-    item = workflow.adjudicate(auth.db, auth.user, b["item_id"], score=b.get("score"), label=b.get("label"),
+    b, item_id = body_item_id(auth)
+    item = workflow.adjudicate(auth.db, auth.user, item_id, score=b.get("score"), label=b.get("label"),
                                comment=str(b.get("comment") or ""), settings=settings_of(request), address=auth.address)
     return {"item_id": item.id, "status": item.status}
 

@@ -6,7 +6,7 @@ from fastapi.responses import RedirectResponse
 
 from celm.server import workflow
 from celm.server.guideline import LABELS, OVERALL, RANKS
-from celm.server.routes.common import RoleRouter, page, settings_of
+from celm.server.routes.common import RoleRouter, body_item_id, item_json, page, settings_of
 
 roles = RoleRouter()
 
@@ -50,16 +50,13 @@ def api_next(request, auth):
     item = workflow.next_item(auth.db, auth.user)
     if item is None:
         return {"item": None}
-    return {"item": {"id": item.id, "external_id": item.external_id, "instruction": item.instruction,
-                     "response": item.response, "scenario": item.scenario, "task": item.batch.task}}
+    return {"item": item_json(item)}
 
 
 @roles.route("POST", "/api/ratings", ("annotator",), api=True)
 def api_rate(request, auth):
-    b = auth.body if isinstance(auth.body, dict) else {}
-    if not isinstance(b.get("item_id"), int):
-        raise workflow.WorkflowError("item_id (integer) is required", 422)
-    r = workflow.submit_rating(auth.db, auth.user, b["item_id"], score=b.get("score"), label=b.get("label"),
+    b, item_id = body_item_id(auth)
+    r = workflow.submit_rating(auth.db, auth.user, item_id, score=b.get("score"), label=b.get("label"),
                                safety_flag=bool(b.get("safety_flag")), comment=str(b.get("comment") or ""),
                                settings=settings_of(request), address=auth.address)
     return {"rating_id": r.id, "item_id": r.item_id}

@@ -76,6 +76,20 @@ def int_field(value, name: str) -> int | None:
     return int(value)
 
 
+def item_json(item) -> dict:
+    """What the JSON API shows of an item: the text to judge, never the model or a judge's verdict."""
+    return {"id": item.id, "external_id": item.external_id, "instruction": item.instruction,
+            "response": item.response, "scenario": item.scenario, "task": item.batch.task}
+
+
+def body_item_id(auth) -> tuple[dict, int]:
+    """(the JSON body, its integer ``item_id``), or a 422 that says so."""
+    body = auth.body if isinstance(auth.body, dict) else {}
+    if not isinstance(body.get("item_id"), int):
+        raise workflow.WorkflowError("item_id (integer) is required", 422)
+    return body, body["item_id"]
+
+
 def settings_of(request: Request) -> ServerSettings:
     return request.app.state.settings
 
