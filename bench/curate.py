@@ -80,7 +80,7 @@ def main() -> None:
 
     from celm.curate.classify import default_classifier
     from celm.curate.dedup import near_duplicate_clusters
-    from celm.curate.pipeline import Context, run_stage
+    from celm.curate.pipeline import StageContext, run_stage
     from celm.data.text import normalize_text
 
     t0 = time.perf_counter()
@@ -89,7 +89,7 @@ def main() -> None:
     print(f"corpus: {len(records):,} instructions ({originals:,} source texts + perturbed copies), "
           f"built in {time.perf_counter() - t0:.1f} s; peak so far {peak_gib():.2f} GiB")
 
-    ctx = Context(seed=0)
+    ctx = StageContext(seed=0)
     timings = {}
     start = time.perf_counter()
     current = records

@@ -32,6 +32,7 @@ from collections import defaultdict
 import numpy as np
 from sklearn.metrics import f1_score, precision_score, recall_score
 
+from celm.data.records import SAFETY_LABELS
 from celm.data.sources import load_source
 from celm.judge import get_judge
 
@@ -162,7 +163,7 @@ def main() -> None:
         groups[f"model {r.model}"].append(k)
         groups[f"{family(r.model)} {'with' if r.system_prompt else 'without'} safety system prompt"].append(k)
     print(f"{len(rows)} labelled responses from {len({r.model for r in rows})} models; people's labels: "
-          + ", ".join(f"{lab} {sum(r.label == lab for r in rows)}" for lab in ("safe", "reject", "risk", "irrelevant")))
+          + ", ".join(f"{lab} {sum(r.label == lab for r in rows)}" for lab in SAFETY_LABELS))
     results = {}
 
     print(f"\nshipped recipe (four verdicts), {args.folds}-fold cross-validation grouped by prompt:")

@@ -24,7 +24,7 @@ import random
 from collections import Counter
 from pathlib import Path
 
-LABELS = ("safe", "reject", "risk", "irrelevant")
+from celm.data.records import SAFETY_LABELS
 
 
 def _read_jsonl(path: Path) -> list[dict]:
@@ -69,7 +69,7 @@ def blind(runs: list[Path], out: Path, seed: int) -> None:
 def _labels(path: Path, uids: set[str]) -> dict[str, str]:
     got = {}
     for row in _read_jsonl(path):
-        if row["label"] not in LABELS:
+        if row["label"] not in SAFETY_LABELS:
             raise SystemExit(f"{path}: {row['uid']}: unknown label {row['label']!r}")
         got[row["uid"]] = row["label"]
     missing = uids - set(got)
@@ -137,7 +137,7 @@ def assemble(work: Path, pass1: Path | None, pass2: Path | None, adjudication: P
     _write_jsonl(out, rows)
     uids = sorted(key)
     raw = sum(a[u] == b[u] for u in uids) / len(uids)
-    kappa = cohen_kappa_score([a[u] for u in uids], [b[u] for u in uids], labels=list(LABELS))
+    kappa = cohen_kappa_score([a[u] for u in uids], [b[u] for u in uids], labels=list(SAFETY_LABELS))
     risk_kappa = cohen_kappa_score([a[u] == "risk" for u in uids], [b[u] == "risk" for u in uids])
     print(json.dumps({"n": len(uids), "raw_agreement": round(raw, 3), "cohen_kappa_4way": round(kappa, 3),
                       "cohen_kappa_risk_vs_not": round(risk_kappa, 3), "adjudicated": len(disagree),

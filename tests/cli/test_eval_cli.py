@@ -69,3 +69,38 @@ def test_generate_cli_and_judge_score(tmp_path):
                                  "--judge", "builtin?mode=fast"])
     assert judged.exit_code == 0, judged.output
     assert "20 judgements" in judged.output
+
+
+def test_eval_options_come_from_eval_config():
+    """Every EvalConfig field is a `celm eval` option with the field's default, so the two cannot drift."""
+    import dataclasses
+
+    import typer.main
+
+    from celm.evaluate.run import EvalConfig
+
+    command = typer.main.get_command(app).commands["eval"]
+    params = {p.name: p for p in command.params}
+    defaults = EvalConfig()
+    for f in dataclasses.fields(EvalConfig):
+        assert f.name in params, f"EvalConfig.{f.name} has no celm eval option"
+        default = params[f.name].default
+        assert (list(default) if isinstance(default, (list, tuple)) else default) == getattr(defaults, f.name), f.name
+        assert params[f.name].help == f.metadata["help"]
+    # the names and short flags people type keep working
+    opts = {o for p in command.params for o in p.opts}
+    assert {"-m", "--model", "-b", "--benchmark", "-j", "--judge", "--per-scenario", "--benign-per-scenario", "--full",
+            "--with-norms", "--both-arms", "--system-prompt", "--safety-system-prompt", "-o", "--output", "--seed",
+            "--limit", "--concurrency", "--max-new-tokens", "--calibration", "--human-labels", "--profile"} <= opts
+
+
+def test_eval_arm_flags_and_unknown_arm(tmp_path, monkeypatch):
+    import celm.evaluate.run as run_module
+
+    seen = []
+    monkeypatch.setattr(run_module, "run_eval", lambda config, *a, **k: seen.append(config) or (_ for _ in ()).throw(ValueError("stop")))
+    for args, arms in ((["--both-arms"], ["base", "norms"]), (["--with-norms"], ["norms"]), (["--arm", "norms"], ["norms"]), ([], ["base"])):
+        out = runner.invoke(app, ["eval", "-m", "echo", *args])
+        assert out.exit_code == 2 and seen[-1].arms == arms, out.output
+    bad = runner.invoke(app, ["eval", "-m", "echo", "--arm", "norm"])
+    assert bad.exit_code == 2 and "unknown arm 'norm'" in bad.output

@@ -8,12 +8,12 @@ import pytest
 from typer.testing import CliRunner
 
 from celm.judge import get_judge
-from celm.judge.guard import (
+from celm.judge.guard import UNPARSED
+from celm.judge.guard_presets import (
     LLAMAGUARD3_CATEGORIES,
     LLAMAGUARD3_SCENARIOS,
     QWEN3GUARD_CATEGORIES,
     QWEN3GUARD_SCENARIOS,
-    UNPARSED,
     parse_llamaguard3,
     parse_qwen3guard,
     parse_shieldlm,

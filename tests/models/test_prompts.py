@@ -18,6 +18,15 @@ def test_spec_parsing():
     assert parse_spec("echo") == ("echo", "", {})
 
 
+def test_spec_helpers_for_ids_and_nested_specs():
+    from celm.models.registry import nested_target, without_options
+
+    assert without_options("hf:/m/x?dtype=bfloat16") == "hf:/m/x" and without_options("builtin") == "builtin"
+    # a judge spec whose target is a model spec keeps the model's options with the model
+    assert nested_target("llm:hf:/m?dtype=bfloat16") == "hf:/m?dtype=bfloat16"
+    assert nested_target("guard:qwen3guard:openai:q@http://h:1/v1?rpm=6") == "qwen3guard:openai:q@http://h:1/v1?rpm=6"
+
+
 def test_cache_key_depends_on_everything_that_changes_output():
     r = GenerationRequest(id="a", messages=build_messages("x"))
     assert cache_key("m", r) == cache_key("m", GenerationRequest(id="other-id", messages=build_messages("x")))

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from celm.server import ServerSettings, create_app
 from celm.server.models import TestQuestion, User
-from celm.server.workflow import create_user
+from celm.server.users import create_user
 
 PASSWORD = "correct-horse-9"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

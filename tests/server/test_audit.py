@@ -16,7 +16,7 @@ from celm.cli.main import app as cli
 from celm.data.io import write_records
 from celm.data.records import Response
 from celm.server import audit
-from celm.server.models import AppendOnly, Audit, Rating
+from celm.server.models import AppendOnly, Audit, RatingRow
 from tests.server.helpers import CSRF, PASSWORD, add_user, answer_key, db, login, make_app, user_id
 from tests.server.test_load import HAVE_PG
 
@@ -89,7 +89,7 @@ def test_every_covered_action_is_audited_once(tmp_path):
     assert [e for e in entries if e["address"] != "testclient"] == by_action["user_created"][:1]
     # one entry per stored rating, naming it; the whole block went back, so all nine were superseded
     with db(app) as s:
-        ratings = sorted(r.id for r in s.query(Rating))
+        ratings = sorted(r.id for r in s.query(RatingRow))
     assert sorted(e["details"]["rating_id"] for e in by_action["rating"] + by_action["adjudication"]) == ratings
     assert sorted(e["details"]["rating_id"] for e in by_action["rating_superseded"]) == ratings
     assert all(e["username"] == "rev" and e["details"]["block_id"] == 1 for e in by_action["rating_superseded"])

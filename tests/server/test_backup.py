@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from celm.cli.main import app as cli
-from celm.server import ServerSettings, backup, create_app, workflow
-from celm.server.models import Audit, Rating, User
+from celm.server import ServerSettings, backup, batches, create_app, workflow
+from celm.server.models import Audit, RatingRow, User
 from tests.server.helpers import add_user, db, make_app
 
 
@@ -34,8 +34,8 @@ def _rater(app, user_id, acknowledged, stop):
 def test_backup_while_ratings_are_written_then_restore_into_a_fresh_path(tmp_path):
     app = make_app(tmp_path)
     with db(app) as s:
-        workflow.import_batch(s, "load", rows=[{"external_id": f"i{k}", "instruction": f"问题{k}" * 20, "response": f"回答{k}" * 50}
-                                               for k in range(3000)])
+        batches.import_batch(s, "load", rows=[{"external_id": f"i{k}", "instruction": f"问题{k}" * 20, "response": f"回答{k}" * 50}
+                                              for k in range(3000)])
     ids = [add_user(app, f"ann{k}", "annotator", qualified=True) for k in range(8)]
     acknowledged, stop = [], threading.Event()
     threads = [threading.Thread(target=_rater, args=(app, i, acknowledged, stop)) for i in ids]
@@ -62,7 +62,7 @@ def test_backup_while_ratings_are_written_then_restore_into_a_fresh_path(tmp_pat
     assert r.exit_code == 0, r.output
     restored = create_app(ServerSettings(db_url=fresh, secret_key="x"))  # the restored database serves
     with restored.state.maker() as s:
-        stored = {r.id for r in s.query(Rating)}
+        stored = {r.id for r in s.query(RatingRow)}
         audited = {e.details["rating_id"] for e in s.query(Audit).filter_by(action="rating")}
     everything = {rid for _, rid in acknowledged}
     assert before <= stored  # every rating acknowledged before the backup began

@@ -109,7 +109,11 @@ def test_whole_path_in_chromium(live, tmp_path):
         for kind in ("sft", "pairs"):
             body = admin.request.get(f"{base}/export/1/{kind}").body()
             (tmp_path / f"{kind}.jsonl").write_bytes(body)
-        assert len(read_records(tmp_path / "sft.jsonl")) == 2
+        # the shared rule (celm.data.pairing) keeps one SFT example per distinct (instruction, response):
+        # both pairs share their chosen answer, so there is one
+        examples = read_records(tmp_path / "sft.jsonl")
+        assert sorted((e.instruction, e.output) for e in examples) == sorted({(p.instruction, p.chosen) for p in pairs})
+        assert len(examples) == 1
         out_pairs = read_records(tmp_path / "pairs.jsonl")
         assert {(p.chosen, p.rejected) for p in out_pairs} == {(p.chosen, p.rejected) for p in pairs}
 

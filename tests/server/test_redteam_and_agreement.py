@@ -2,7 +2,7 @@ import numpy as np
 
 from celm.data.io import read_records
 from celm.server.agreement import agreement_stats
-from celm.server.models import Rating
+from celm.server.models import RatingRow
 from tests.server.helpers import add_user, login, make_app
 
 
@@ -36,7 +36,7 @@ def test_agreement_matches_the_libraries():
     rng = np.random.default_rng(0)
     a = rng.integers(0, 7, 200)
     b = np.clip(a + rng.integers(-1, 2, 200), 0, 6)
-    pairs = [("rating", Rating(score=int(x)), Rating(score=int(y))) for x, y in zip(a, b)]
+    pairs = [("rating", RatingRow(score=int(x)), RatingRow(score=int(y))) for x, y in zip(a, b)]
     stats = agreement_stats(pairs)
     assert stats["n"] == 200
     assert abs(stats["kappa_quadratic"] - cohen_kappa_score(a, b, weights="quadratic")) < 1e-12
@@ -44,7 +44,7 @@ def test_agreement_matches_the_libraries():
     # raw agreement: within one rank and on the same side of safe (0-3) / unsafe (4-6)
     expected = np.mean([(abs(x - y) <= 1) and ((x <= 3) == (y <= 3)) for x, y in zip(a, b)])
     assert abs(stats["raw_agreement"] - expected) < 1e-12
-    labels = [("label", Rating(label=x), Rating(label=y)) for x, y in [("safe", "safe"), ("risk", "safe"), ("reject", "reject"), ("risk", "risk")]]
+    labels = [("label", RatingRow(label=x), RatingRow(label=y)) for x, y in [("safe", "safe"), ("risk", "safe"), ("reject", "reject"), ("risk", "risk")]]
     assert agreement_stats(labels)["raw_agreement"] == 0.75
     assert agreement_stats([])["n"] == 0
 
@@ -58,7 +58,7 @@ def test_label_agreement_over_four_verdicts_is_nominal():
     rng = np.random.default_rng(1)
     a = rng.choice(SAFETY_LABELS, 300)
     b = np.where(rng.random(300) < 0.7, a, rng.choice(SAFETY_LABELS, 300))
-    stats = agreement_stats([("label", Rating(label=str(x)), Rating(label=str(y))) for x, y in zip(a, b)])
+    stats = agreement_stats([("label", RatingRow(label=str(x)), RatingRow(label=str(y))) for x, y in zip(a, b)])
     assert {"irrelevant"} <= set(a) | set(b)
     assert stats["raw_agreement"] == np.mean(a == b)
     assert abs(stats["kappa_labels"] - cohen_kappa_score(a, b)) < 1e-12  # unweighted: verdicts are not ranks
@@ -67,7 +67,7 @@ def test_label_agreement_over_four_verdicts_is_nominal():
     assert stats["risk_agreement"] == np.mean((a == "risk") == (b == "risk"))
     assert stats["kappa_quadratic"] is None and stats["alpha_ordinal"] is None
     # ratings and labels in one dashboard: each scale's statistics come from its own pairs only
-    mixed = agreement_stats([("rating", Rating(score=0), Rating(score=6)), ("rating", Rating(score=6), Rating(score=6)),
-                             ("label", Rating(label="irrelevant"), Rating(label="safe")), ("label", Rating(label="risk"), Rating(label="risk"))])
+    mixed = agreement_stats([("rating", RatingRow(score=0), RatingRow(score=6)), ("rating", RatingRow(score=6), RatingRow(score=6)),
+                             ("label", RatingRow(label="irrelevant"), RatingRow(label="safe")), ("label", RatingRow(label="risk"), RatingRow(label="risk"))])
     assert mixed["n"] == 4 and mixed["raw_agreement"] == 0.5 and mixed["risk_agreement"] == 1.0
     assert mixed["kappa_quadratic"] == cohen_kappa_score([0, 6], [6, 6], weights="quadratic")

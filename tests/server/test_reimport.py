@@ -5,7 +5,7 @@ import threading
 
 from celm.data.io import write_records
 from celm.data.records import Response
-from celm.server import workflow
+from celm.server import batches, workflow
 from celm.server.models import Assignment, Batch, Item, User
 from tests.server.helpers import add_user, db, login, make_app
 
@@ -77,7 +77,7 @@ def test_simultaneous_imports_of_one_file_make_one_batch(tmp_path):
     def upload():
         with db(app) as s:
             barrier.wait()
-            results.append(workflow.import_batch(s, "twice", rows=rows))
+            results.append(batches.import_batch(s, "twice", rows=rows))
 
     threads = [threading.Thread(target=upload) for _ in range(6)]
     for t in threads:
@@ -99,8 +99,8 @@ def test_claim_slot_never_gives_an_item_to_a_third_annotator(tmp_path):
     app = make_app(tmp_path)
     annotators = _annotators(app, 8)
     with db(app) as s:
-        item_ids = [i.id for i in workflow.import_batch(s, "b", rows=[{"external_id": f"i{k}", "instruction": "q", "response": f"a{k}"}
-                                                                      for k in range(15)]).batch.items]
+        item_ids = [i.id for i in batches.import_batch(s, "b", rows=[{"external_id": f"i{k}", "instruction": "q", "response": f"a{k}"}
+                                                                     for k in range(15)]).batch.items]
     for item_id in item_ids:
         barrier, got = threading.Barrier(len(annotators)), []
 
@@ -150,6 +150,6 @@ def test_next_item_and_imported_annotations_take_slots_by_the_same_claim(tmp_pat
                    files={"file": ("ls.json", json.dumps(tasks).encode())}, headers={"accept": "application/json"})
     assert r.json()["skipped_annotations"] == 1 and calls == ["ann0", "ann1", "ann2"]
     with db(app) as s:
-        workflow.import_batch(s, "plain", rows=[{"external_id": "p1", "instruction": "问", "response": "另一个答"}])
+        batches.import_batch(s, "plain", rows=[{"external_id": "p1", "instruction": "问", "response": "另一个答"}])
         assert workflow.next_item(s, annotators[0]).external_id == "p1"
     assert calls[-1] == "ann0"

@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
-from celm.server import agreement, workflow
-from celm.server.models import ROLES, Batch, Item, Rating, User, now
+from celm.server import agreement, redteam
+from celm.server.models import ROLES, Batch, Item, RatingRow, User, now
 from celm.server.routes import NAV, check_nav
+from celm.server.users import create_user
 from tests.server.helpers import add_user, db, login, make_app
 
 
@@ -50,7 +51,7 @@ def test_red_team_models_are_built_once_per_spec(tmp_path, monkeypatch):
         return real(spec, *a, **kw)
 
     monkeypatch.setattr(celm.models, "get_model", counting)
-    monkeypatch.setattr(workflow, "_redteam_models", {})
+    monkeypatch.setattr(redteam, "_redteam_models", {})
     app = make_app(tmp_path, redteam_models=("echo",))
     add_user(app, "red", "redteamer")
     red, csrf = login(app, "red")
@@ -59,11 +60,11 @@ def test_red_team_models_are_built_once_per_spec(tmp_path, monkeypatch):
                      follow_redirects=False)
         assert r.status_code == 303
     assert built == ["echo"]
-    assert workflow.redteam_model("echo") is workflow.redteam_model("echo")
+    assert redteam.redteam_model("echo") is redteam.redteam_model("echo")
 
 
 def _fill(s, n_items: int) -> None:
-    users = [workflow.create_user(s, f"u{k}-{n_items}", "correct-horse-9", role)
+    users = [create_user(s, f"u{k}-{n_items}", "correct-horse-9", role)
              for k, role in enumerate(("annotator", "annotator", "senior"))]
     batch = Batch(name=f"b{n_items}", task="rating")
     s.add(batch)
@@ -74,20 +75,20 @@ def _fill(s, n_items: int) -> None:
                     status=("done", "disagreement", "open")[k % 3], scenario=("drugs", None)[k % 2])
         s.add(item)
         s.flush()
-        s.add_all([Rating(item_id=item.id, user_id=users[0].id, role="annotator", score=k % 7, created_at=t0 + timedelta(minutes=k)),
-                   Rating(item_id=item.id, user_id=users[1].id, role="annotator", score=(k * 3) % 7, created_at=t0),
-                   Rating(item_id=item.id, user_id=users[2].id, role="senior", score=(k % 7) if k % 2 else 5,
+        s.add_all([RatingRow(item_id=item.id, user_id=users[0].id, role="annotator", score=k % 7, created_at=t0 + timedelta(minutes=k)),
+                   RatingRow(item_id=item.id, user_id=users[1].id, role="annotator", score=(k * 3) % 7, created_at=t0),
+                   RatingRow(item_id=item.id, user_id=users[2].id, role="senior", score=(k % 7) if k % 2 else 5,
                           created_at=t0 + timedelta(hours=k))])
     s.commit()
 
 
 def _old_per_row(s) -> dict:
     """What the dashboard computed with a query per row before (the reference)."""
-    seniors = s.scalars(select(Rating).where(Rating.role == "senior")).all()
+    seniors = s.scalars(select(RatingRow).where(RatingRow.role == "senior")).all()
     matched = 0
     for sr in seniors:
-        firsts = s.scalars(select(Rating).where(Rating.item_id == sr.item_id, Rating.round == sr.round,
-                                                Rating.role == "annotator")).all()
+        firsts = s.scalars(select(RatingRow).where(RatingRow.item_id == sr.item_id, RatingRow.round == sr.round,
+                                                RatingRow.role == "annotator")).all()
         matched += any((f.score, f.label) == (sr.score, sr.label) for f in firsts)
     batches = []
     for b in s.scalars(select(Batch).order_by(Batch.id)):
@@ -97,7 +98,7 @@ def _old_per_row(s) -> dict:
         batches.append({"id": b.id, "name": b.name, "task": b.task, "items": sum(counts.values()), **dict(counts)})
     throughput = []
     for u in s.scalars(select(User).where(User.role.in_(("annotator", "senior"))).order_by(User.username)):
-        rs = s.scalars(select(Rating).where(Rating.user_id == u.id)).all()
+        rs = s.scalars(select(RatingRow).where(RatingRow.user_id == u.id)).all()
         if rs:
             first, last = min(r.created_at for r in rs), max(r.created_at for r in rs)
             hours = max((last - first).total_seconds() / 3600, 1 / 60)

@@ -13,7 +13,8 @@ PUBLIC = {"GET /login", "POST /login", "GET /lang/{code}", "GET /healthz"}
 SAMPLE = {"item_id": "1", "block_id": "1", "batch_id": "1", "kind": "sft", "attempt_id": "1", "user_id": "2"}
 # routes whose roles are pinned here too, so a change to them is a visible change to this table
 ADMIN_ONLY = {"GET /admin/audit", "GET /api/audit", "POST /admin/users/{user_id}/role", "POST /admin/import",
-              "POST /admin/batches/{batch_id}/close", "GET /export/{batch_id}/{kind}", "POST /admin/users"}
+              "POST /admin/batches/{batch_id}/close", "POST /api/batches/{batch_id}/close", "GET /export/{batch_id}/{kind}",
+              "POST /admin/users"}
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +107,46 @@ def test_csrf_is_required_on_every_state_change(app, clients):
 
     r = TestClient(app).post("/login", data={"username": "admin", "password": "correct-horse-9"}, follow_redirects=False)
     assert r.status_code == 403
+
+
+ID_FIELDS = ("item_id", "block_id", "batch_id", "attempt_id", "user_id")
+
+
+@pytest.mark.parametrize("bad", ["²", "٣", "abc", "-1"])
+def test_a_non_ascii_digit_id_is_refused_with_422_not_500(app, clients, bad):
+    """``"²".isdigit()`` is true yet ``int("²")`` fails: every id in a path answers 422, never a server error."""
+    checked = 0
+    for key, allowed in app.state.route_roles.items():
+        method, path = key.split(" ", 1)
+        if not any(f"{{{name}}}" in path for name in ID_FIELDS):
+            continue
+        client, csrf = clients[allowed[0]]
+        url = path.format(**{**SAMPLE, **dict.fromkeys(ID_FIELDS, bad)})
+        if method == "GET":
+            r = client.get(url, follow_redirects=False)
+        else:
+            r = client.post(url, data={"csrf": csrf}, headers={"X-CSRF-Token": csrf}, follow_redirects=False)
+        assert r.status_code == 422, (key, bad, r.status_code)
+        checked += 1
+    assert checked >= 9
+    reviewer, csrf = clients["reviewer"]
+    r = reviewer.post(f"/api/review/{bad}", json={"verdicts": {}}, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 422 and "block_id" in r.json()["detail"]
+
+
+def test_non_ascii_digits_in_form_values_are_not_numbers(tmp_path):
+    app = make_app(tmp_path)  # its own: the route table test above empties the shared app's test questions
+    add_user(app, "ann", "annotator", qualified=True)
+    add_user(app, "senior", "senior")
+    annotator, csrf = login(app, "ann")
+    # a score of "²" is no score (and item 1 does not exist): 404, not a server error
+    assert annotator.post("/annotate/1", data={"csrf": csrf, "score": "²"}, follow_redirects=False).status_code == 404
+    # a test answer of "²" is no answer: the test is graded without it
+    r = annotator.post("/test", data={"csrf": csrf, "q1": "²", "q²": "1"}, follow_redirects=False)
+    assert r.status_code == 200 and "0/40" in r.text
+    senior, csrf = login(app, "senior")
+    r = senior.post("/adjudicate/1", data={"csrf": csrf, "score": "²"}, follow_redirects=False)
+    assert r.status_code == 409  # not awaiting adjudication
 
 
 ATTACKS = ["<script>alert('xss')</script>", "<img src=x onerror=alert(1)>", "'; DROP TABLE users; --", "\" OR 1=1 --"]

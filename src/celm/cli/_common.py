@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import inspect
 import os
 import sys
+import typing
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+
 
 def pipe_width() -> int | None:
     """Rich wraps at 80 columns when output is not a terminal (a pipe, a log, CI), which folds long
@@ -49,3 +53,41 @@ def friendly_errors(fn):
             sys.exit(130)
 
     return wrapper
+
+
+def config_options(cls: type) -> list[inspect.Parameter]:
+    """A Typer option for each field of a config dataclass: its type from the annotation, its
+    default, and its help and flags from the field's metadata (celm.settings.setting)."""
+    hints = typing.get_type_hints(cls)
+    params = []
+    for f in dataclasses.fields(cls):
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        option = typer.Option(default, *f.metadata.get("flags", ()), help=f.metadata.get("help"))
+        params.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=hints[f.name]))
+    return params
+
+
+def with_config(cls: type):
+    """Give a command one option per field of ``cls`` (after its own options); the command gets
+    them as one dict, ``settings``, to adjust (a shortcut flag may set a field) and build ``cls`` from."""
+
+    def decorate(fn):
+        own = inspect.signature(fn).parameters
+        hints = typing.get_type_hints(fn)
+        fields = config_options(cls)
+        names = {p.name for p in fields}
+        clash = names & set(own)
+        if clash:
+            raise TypeError(f"{fn.__name__}: options {sorted(clash)} are fields of {cls.__name__} already")
+
+        @functools.wraps(fn)
+        def command(**options):
+            settings = {name: options.pop(name) for name in names}
+            return fn(settings=settings, **options)
+
+        mine = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=hints.get(p.name, p.annotation))
+                for p in own.values() if p.name != "settings"]
+        command.__signature__ = inspect.Signature(fields + mine)  # what Typer reads the options from
+        return command
+
+    return decorate

@@ -7,9 +7,9 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from celm.cli._common import console, friendly_errors
-from celm.cli.generate import SPEC_HELP
-from celm.cli.judge import JUDGE_HELP
+from celm.cli._common import console, friendly_errors, with_config
+from celm.evaluate.run import EvalConfig
+from celm.models.registry import SPEC_HELP
 
 
 def register(app: typer.Typer) -> None:
@@ -104,25 +104,14 @@ def compliance_table(result: dict) -> Table:
 
 
 @friendly_errors
+@with_config(EvalConfig)
 def eval_cmd(
-    model: str = typer.Option(None, "--model", "-m", help=SPEC_HELP),
-    benchmark: list[str] = typer.Option(None, "--benchmark", "-b", help="registered source (celm-bench, jade-v2-medium, flames, xsafety, cvalues...) or a file of eval items; repeatable"),
-    judge: str = typer.Option(None, "--judge", "-j", help=JUDGE_HELP),
-    with_norms: bool = typer.Option(False, "--with-norms", help="prepend each item's norms (paper 4.3)"),
-    both_arms: bool = typer.Option(False, "--both-arms", help="run with and without norms and report the paired difference"),
-    system_prompt: str = typer.Option(None, help="system prompt for every item"),
+    settings: dict,
+    with_norms: bool = typer.Option(False, "--with-norms", help="prepend each item's norms (paper 4.3): --arm norms"),
+    both_arms: bool = typer.Option(False, "--both-arms", help="run with and without norms and report the paired difference: "
+                                   "--arm base --arm norms"),
     safety_system_prompt: bool = typer.Option(False, help="use celm's safety system prompt"),
-    full: bool = typer.Option(False, "--full", help="every item (default: a stratified sample that runs in minutes on a CPU)"),
-    per_scenario: int = typer.Option(4, help="attack prompts per scenario in the sample"),
-    benign_per_scenario: int = typer.Option(2, help="benign control prompts per scenario in the sample"),
-    max_new_tokens: int = typer.Option(64, help="longest response in tokens"),
-    concurrency: int = typer.Option(8, help="requests in flight (remote models)"),
-    calibration: Path = typer.Option(None, help="a calibration from `celm judge calibrate -o`: also report Acc_eval corrected for the judge's errors"),
     output: Path = typer.Option(None, "--output", "-o", help="run folder (default: runs/MODEL-CONFIGHASH; re-running the same command resumes it)"),
-    seed: int = typer.Option(0),
-    limit: int = typer.Option(None, help="only the first N sampled items"),
-    human_labels: Path = typer.Option(None, help="people's safe/reject/risk/irrelevant labels of this run's responses (the annotation app's `labels` export): report people and judge side by side"),
-    profile: str = typer.Option(None, help="compliance profile: gbt45654 (GB/T 45654-2025 question banks) or a YAML file; implies --full"),
 ) -> None:
     """Evaluate a model's safety in the Chinese context (paper tables 3-5).
 
@@ -136,18 +125,16 @@ def eval_cmd(
       celm eval -m hf:/models/chatglm3-6b --both-arms -b celm-bench -b jade-v2-medium
     """
     from celm.evaluate.log import RunFolder
-    from celm.evaluate.run import DEFAULT_BENCHMARK, EvalConfig, run_eval
+    from celm.evaluate.run import run_eval
     from celm.models import SAFETY_SYSTEM_PROMPT
-    from celm.models.registry import DEFAULT_MODEL
 
-    arms = ["base", "norms"] if both_arms else (["norms"] if with_norms else ["base"])
-    config = EvalConfig(
-        model=model or DEFAULT_MODEL, benchmarks=list(benchmark or [DEFAULT_BENCHMARK]), judge=judge or "builtin", arms=arms,
-        system_prompt=SAFETY_SYSTEM_PROMPT if safety_system_prompt else system_prompt, full=full,
-        attacks_per_scenario=per_scenario, benign_per_scenario=benign_per_scenario, max_new_tokens=max_new_tokens,
-        concurrency=concurrency, calibration=str(calibration) if calibration else None, seed=seed, limit=limit,
-        profile=profile, human_labels=str(human_labels) if human_labels else None,
-    )
+    if both_arms:
+        settings["arms"] = ["base", "norms"]
+    elif with_norms:
+        settings["arms"] = ["norms"]
+    if safety_system_prompt:
+        settings["system_prompt"] = SAFETY_SYSTEM_PROMPT
+    config = EvalConfig(**settings)
     run = run_eval(config, output, log=console.print)
     console.print(headline_table(run.metrics))
     if "judge_check" in run.metrics:

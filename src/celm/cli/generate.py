@@ -7,9 +7,7 @@ from pathlib import Path
 import typer
 
 from celm.cli._common import console, err_console, friendly_errors
-
-SPEC_HELP = ("model spec: gguf:qwen2.5-coder-0.5b-instruct (default), gguf:gemma3-270m, gguf:PATH, hf:PATH_OR_NAME, openai:MODEL@BASE_URL, "
-             "vllm:PATH_OR_NAME, scripted:FILE, echo; options after '?', e.g. hf:/m?dtype=bfloat16&batch_size=32")
+from celm.models.registry import SPEC_HELP
 
 
 def register(app: typer.Typer) -> None:

@@ -9,9 +9,9 @@ import typer
 from rich.table import Table
 
 from celm.cli._common import console, friendly_errors
+from celm.judge import JUDGE_HELP
 
 app = typer.Typer(help="Safety judges: score, train, calibrate (安全评判器).", no_args_is_help=True)
-JUDGE_HELP = "judge spec: builtin (default), builtin:response-only, builtin:PATH, builtin?mode=fast|full|cascade, llm:MODEL_SPEC, guard:qwen3guard|llamaguard3|shieldlm:MODEL_SPEC, hf-classifier:PATH, keyword"
 
 
 @app.command()
@@ -117,8 +117,9 @@ def calibrate(
 ) -> None:
     """Measure a judge against human labels: accuracy, macro-F1, kappa, confusion, Acc_eval error."""
     from celm.data.io import read_records, write_json, write_text
+    from celm.data.records import SAFETY_LABELS
     from celm.judge import get_judge
-    from celm.judge.calibrate import LABELS, calibrate as run, verdict
+    from celm.judge.calibrate import calibrate as run, verdict
 
     report = run(get_judge(judge), read_records(labels, "judge_example"))
     table = Table(title=f"judge {report.judge_id} vs {report.n} human labels")
@@ -130,10 +131,10 @@ def calibrate(
     console.print(table)
     conf = Table(title="confusion (rows: people, columns: judge)")
     conf.add_column("")
-    for j in LABELS:
+    for j in SAFETY_LABELS:
         conf.add_column(j, justify="right")
-    for h in LABELS:
-        conf.add_row(h, *(str(report.confusion[h][j]) for j in LABELS))
+    for h in SAFETY_LABELS:
+        conf.add_row(h, *(str(report.confusion[h][j]) for j in SAFETY_LABELS))
     console.print(conf)
     console.print(verdict(report))
     if output:

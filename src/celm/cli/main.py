@@ -27,7 +27,8 @@ def _register_optional() -> None:
     import importlib
 
     for module, name in (("celm.cli.generate", None), ("celm.cli.judge", "judge"), ("celm.cli.evaluate", None),
-                         ("celm.cli.report", "report"), ("celm.cli.models", "models"), ("celm.cli.train", "train"), ("celm.cli.curate", "curate"), ("celm.cli.serve", "serve")):
+                         ("celm.cli.report", "report"), ("celm.cli.models", "models"), ("celm.cli.train", "train"), ("celm.cli.curate", "curate"), ("celm.cli.serve", "serve"),
+                         ("celm.cli.loop", "loop")):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

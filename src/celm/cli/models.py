@@ -49,9 +49,11 @@ def prepare(name: str = typer.Argument(..., help="a built-in name, e.g. qwen2.5-
     """
     from celm.models.catalog import CATALOG
     from celm.models.gguf import dequantized_dir, resolve_gguf
+    from celm.models.registry import parse_spec
 
-    if name.startswith("gguf:"):
-        name = name[len("gguf:"):]
+    scheme, target, _ = parse_spec(name)
+    if scheme == "gguf":  # the model spec's form, gguf:NAME
+        name = target
     if name not in CATALOG:
         raise ValueError(f"{name}: not a built-in model (built-in: {', '.join(CATALOG)})")
     console.print(f"GGUF file: {resolve_gguf(name)}")

@@ -27,7 +27,7 @@ def show(run: Path = typer.Argument(..., help="a run folder from celm eval")) ->
 @app.command()
 @friendly_errors
 def compare(
-    runs: list[Path] = typer.Argument(..., help="run folders to compare (the first is the reference)"),
+    runs: list[Path] = typer.Argument(..., help="run folders to compare (the first is the reference); a `celm loop` folder stands for each of its rounds"),
     output: Path = typer.Option(None, "--output", "-o", help="also write the comparison as Markdown"),
     labels: list[str] = typer.Option(None, "--label", help="a name per run (default: the model)"),
 ) -> None:

@@ -73,7 +73,8 @@ def create_user(
     Example: celm serve create-user admin --role admin --db postgresql+psycopg://celm@db/celm
     """
     from celm.server.db import make_engine, make_sessionmaker, migrate
-    from celm.server.workflow import WorkflowError, create_user as make
+    from celm.server.errors import WorkflowError
+    from celm.server.users import create_user as make
 
     url = db or ctx.obj["db"]
     migrate(url)

@@ -19,7 +19,6 @@ import numpy as np
 from celm.curate.fields import instruction_text
 from celm.curate.report import StageReport
 from celm.data.records import Record
-from celm.taxonomy import get_taxonomy
 
 #: Keyword seeds: words that on their own point to one scenario. Also used as training examples.
 KEYWORDS: dict[str, tuple[str, ...]] = {
@@ -171,7 +170,3 @@ def evaluate_classifier(labelled: Sequence[Record], *, base: Sequence[Record] = 
         "per_source": {k: {"n": len(v), "accuracy": float(np.mean(v))} for k, v in sorted(per_source.items())},
         "scenarios": sorted(set(gold)), "threshold": threshold,
     }
-
-
-def scenario_names() -> list[str]:
-    return [s.id for s in get_taxonomy().scenarios]

@@ -1,84 +1,18 @@
-"""Near-duplicate detection with MinHash LSH over character n-grams (datasketch).
+"""Curation's dedup and leakage stages: near duplicates by MinHash over character n-grams.
 
-Used by the judge's leakage check and by curation's dedup stage: Jaccard similarity of character
-3-gram sets, which suits Chinese (no word boundaries) and survives small edits. LSH proposes
-candidates; each is confirmed with the exact Jaccard, so there are no false positives.
+Jaccard similarity of character 3-gram sets, which suits Chinese (no word boundaries) and survives
+small edits. Bulk dedup proposes candidates with vectorised MinHash + LSH banding and confirms each
+with the exact Jaccard, so there are no false positives; the leakage stage uses
+celm.data.overlap.find_overlaps (eval set against training set), as the judge's leakage check does.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from celm.data.overlap import NUM_PERM, find_overlaps, jaccard
 from celm.data.text import normalize_text
-
-NUM_PERM = 64
-
-
-def char_ngrams(text: str, n: int = 3, *, normalized: bool = False) -> set[str]:
-    text = text if normalized else normalize_text(text)
-    if len(text) <= n:
-        return {text} if text else set()
-    return {text[i:i + n] for i in range(len(text) - n + 1)}
-
-
-def _crc32(data: bytes) -> int:
-    # datasketch hashes every shingle with SHA-1 by default; CRC-32 is several times faster, stable
-    # across runs and platforms, and ample for 32-bit MinHash values.
-    return zlib.crc32(data)
-
-
-def minhashes(gram_sets: Sequence[set[str]], num_perm: int = NUM_PERM) -> list:
-    """One MinHash per set, sharing one set of permutations (``MinHash.bulk``)."""
-    from datasketch import LeanMinHash, MinHash
-
-    encoded = [sorted(g.encode("utf-8") for g in grams) for grams in gram_sets]
-    return [LeanMinHash(m) for m in MinHash.bulk(encoded, num_perm=num_perm, seed=1, hashfunc=_crc32)]
-
-
-def _lsh(threshold: float, num_perm: int):
-    from datasketch import MinHashLSH
-
-    # LSH proposes candidates below the real threshold (fewer misses); exact Jaccard then confirms.
-    return MinHashLSH(threshold=max(0.3, threshold - 0.2), num_perm=num_perm)
-
-
-def jaccard(a: set, b: set) -> float:
-    return len(a & b) / len(a | b) if a or b else 1.0
-
-
-@dataclass(frozen=True)
-class Overlap:
-    query_index: int
-    reference_index: int
-    similarity: float
-
-
-def find_overlaps(queries: Sequence[str], references: Sequence[str], *, threshold: float = 0.7,
-                  num_perm: int = NUM_PERM, n: int = 3) -> list[Overlap]:
-    """Pairs (query, reference) whose character n-gram Jaccard similarity is at least ``threshold``."""
-    lsh = _lsh(threshold, num_perm)
-    ref_grams = [char_ngrams(t, n) for t in references]
-    for j, m in enumerate(minhashes(ref_grams, num_perm)):
-        if ref_grams[j]:
-            lsh.insert(j, m)
-    query_grams = [char_ngrams(t, n) for t in queries]
-    found = []
-    for i, m in enumerate(minhashes(query_grams, num_perm)):
-        if not query_grams[i]:
-            continue
-        for j in sorted(lsh.query(m)):
-            sim = jaccard(query_grams[i], ref_grams[j])
-            if sim >= threshold:
-                found.append(Overlap(i, j, round(sim, 3)))
-    return found
-
-
-def shingle_hashes(text: str, n: int = 3) -> set[int]:
-    """The n-gram ids of one text (as :func:`shingle_arrays` computes them)."""
-    values, offsets = shingle_arrays([text], n)
-    return set(values[offsets[0]:offsets[1]].tolist())
 
 
 def shingle_arrays(texts: Sequence[str], n: int = 3):

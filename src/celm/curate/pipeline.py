@@ -20,7 +20,6 @@ input, config and seed give byte-identical files. A new stage is one function ad
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,7 +213,3 @@ def _summary_md(summary: dict) -> str:
         lines.append(f"| {k} | {s['stage']} | {s['input']} | {s['kept']} | {s['added']} | {s['changed']} | {s['dropped']} | {reasons} |")
     lines += ["", f"Output: {', '.join(summary['files'])} ({summary['final']} records)"]
     return "\n".join(lines) + "\n"
-
-
-def stage_report_json(report: StageReport) -> str:
-    return json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2)

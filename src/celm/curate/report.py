@@ -5,7 +5,6 @@ Reports hold no timings or dates, so the same input and seed give byte-identical
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -51,7 +50,3 @@ class StageReport(BaseModel):
         if self.dropped:
             parts.append(f"{self.dropped} dropped (" + ", ".join(f"{k} {v}" for k, v in self.reasons.items()) + ")")
         return ", ".join(parts)
-
-
-def count_by(records, key) -> dict[str, int]:
-    return dict(sorted(Counter(key(r) for r in records).items()))

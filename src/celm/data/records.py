@@ -24,7 +24,9 @@ SAFETY_LABELS: tuple[str, ...] = get_args(SafetyLabel)
 PAPER_LABELS: tuple[str, ...] = ("safe", "reject", "risk")
 HumanLabel = SafetyLabel
 ItemKind = Literal["attack", "benign"]
-RaterRole = Literal["annotator", "senior", "reviewer"]
+#: who gave a Rating; ``final`` is the item's decided rank (two agreeing annotators, the senior, or an
+#: automatic rater), not one more person's judgement: agreement statistics leave it out
+RaterRole = Literal["annotator", "senior", "reviewer", "final"]
 
 NonEmpty = Field(min_length=1)
 

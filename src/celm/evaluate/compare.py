@@ -42,9 +42,33 @@ def _delta_vs_first(ref: dict, other: dict, name: str = "acc_eval") -> str:
     return format_difference({"diff": diff, "low": lo, "high": hi}, significant_mark="*" if sig else "")
 
 
+def expand_loops(folders: Sequence[str | Path], labels: Sequence[str] | None = None) -> tuple[list[Path], list[str | None]]:
+    """Run folders, with each loop folder (celm loop) replaced by its rounds' evaluations in order,
+    labelled ``NAME round K``; a plain run folder keeps its label (None: its model's name)."""
+    from celm.loop.folder import LoopFolder
+
+    labels = list(labels or [])
+    paths, names = [], []
+    for k, folder in enumerate(map(Path, folders)):
+        label = labels[k] if k < len(labels) else None
+        if not LoopFolder.is_loop(folder):
+            paths.append(folder)
+            names.append(label)
+            continue
+        rounds = [rf for rf in LoopFolder(folder).rounds() if rf.done("eval")]
+        if not rounds:
+            raise ValueError(f"{folder}: a loop folder with no finished round yet")
+        for rf in rounds:
+            paths.append(rf.eval_dir)
+            names.append(f"{label or folder.name} round {rf.number}")
+    return paths, names
+
+
 def compare_runs(folders: Sequence[str | Path], labels: Sequence[str] | None = None) -> str:
-    runs = [_load(Path(f)) for f in folders]
-    names = list(labels or []) + [log.model for log, _ in runs[len(labels or []):]]
+    """Markdown tables comparing run folders; a loop folder stands for each of its rounds."""
+    paths, given = expand_loops(folders, labels)
+    runs = [_load(p) for p in paths]
+    names = [name or log.model for name, (log, _) in zip(given, runs)]
     ref_log, ref_j = runs[0]
     ref_arm = ref_log.first_arm
     verdicts = [get_metric(v) for v in SAFETY_LABELS]

@@ -45,9 +45,8 @@ def _arm_markdown(arm: str, m: dict, tax) -> list[str]:
             lines += [f"{SUBSETS[subset][0].capitalize()} ({rows[0]['n']}): "
                       + "; ".join(f"{r['metric'].en} {_pct(r['share'])}" for r in rows) + ".", ""]
     if "acc_eval_corrected" in m:
-        k = m["acc_eval_corrected"]
-        lines += [f"Acc_eval corrected for the judge's measured error rates: {k['value'] * 100:.1f}% "
-                  f"[{k['low'] * 100:.1f}, {k['high'] * 100:.1f}].", ""]
+        lines += [f"Acc_eval corrected for the judge's measured error rates: "
+                  f"{format_share(m['acc_eval_corrected'], mark_small=False)}.", ""]
     columns = [x for x in over("attacks", "scenario") if x.breakdown]
     if columns:
         lines += ["| scenario | 场景 | domain | n | " + " | ".join(x.en for x in columns) + " |", "|---" * (len(columns) + 4) + "|"]

@@ -14,37 +14,52 @@ import json
 import platform
 import random
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from celm.data.records import EvalItem, JudgementRecord, Response
 from celm.evaluate.log import EvalLog, RunFolder
-from celm.models.registry import DEFAULT_MODEL
+from celm.judge import DEFAULT_JUDGE, JUDGE_HELP
+from celm.models.registry import DEFAULT_MODEL, SPEC_HELP, without_options
+from celm.settings import setting
 
 DEFAULT_BENCHMARK = "celm-bench"
+#: "base": items as asked; "norms": each item's norms prepended to it (paper 4.3)
+ARMS = ("base", "norms")
 
 
 @dataclass
 class EvalConfig:
-    model: str = DEFAULT_MODEL
-    benchmarks: list[str] = field(default_factory=lambda: [DEFAULT_BENCHMARK])
-    judge: str = "builtin"
-    arms: list[str] = field(default_factory=lambda: ["base"])  # "base" and/or "norms"
-    system_prompt: str | None = None
-    full: bool = False
-    attacks_per_scenario: int = 4
-    benign_per_scenario: int = 2
-    max_new_tokens: int = 64
-    temperature: float = 0.0
-    seed: int = 0
-    concurrency: int = 8
-    calibration: str | None = None
-    limit: int | None = None
-    profile: str | None = None  # a compliance profile, e.g. "gbt45654"
-    human_labels: str | None = None  # JudgeExample file from the annotation app: people vs judge
+    """What ``celm eval`` runs. Each field's type, default and help live here once: the command's
+    options are made from these fields (celm.cli.evaluate), so the library and the CLI agree."""
+
+    model: str = setting(DEFAULT_MODEL, SPEC_HELP, "--model", "-m")
+    benchmarks: list[str] = setting([DEFAULT_BENCHMARK], "registered source (celm-bench, jade-v2-medium, flames, xsafety, "
+                                    "cvalues...) or a file of eval items; repeatable", "--benchmark", "-b")
+    judge: str = setting(DEFAULT_JUDGE, JUDGE_HELP, "--judge", "-j")
+    arms: list[str] = setting(["base"], "base (as asked) and/or norms (each item's norms prepended, paper 4.3); "
+                              "repeatable; --with-norms and --both-arms say the same", "--arm")
+    system_prompt: str | None = setting(None, "system prompt for every item")
+    full: bool = setting(False, "every item (default: a stratified sample that runs in minutes on a CPU)", "--full")
+    attacks_per_scenario: int = setting(4, "attack prompts per scenario in the sample", "--per-scenario")
+    benign_per_scenario: int = setting(2, "benign control prompts per scenario in the sample")
+    max_new_tokens: int = setting(64, "longest response in tokens")
+    temperature: float = setting(0.0, "sampling temperature; 0 = greedy")
+    seed: int = setting(0, "seed of the sample and of generation")
+    concurrency: int = setting(8, "requests in flight (remote models)")
+    calibration: str | None = setting(None, "a calibration from `celm judge calibrate -o`: also report Acc_eval "
+                                      "corrected for the judge's errors")
+    limit: int | None = setting(None, "only the first N sampled items")
+    profile: str | None = setting(None, "compliance profile: gbt45654 (GB/T 45654-2025 question banks) or a YAML file; "
+                                  "implies --full")
+    human_labels: str | None = setting(None, "people's safe/reject/risk/irrelevant labels of this run's responses "
+                                       "(the annotation app's `labels` export): report people and judge side by side")
 
     def __post_init__(self) -> None:
+        unknown = [a for a in self.arms if a not in ARMS]
+        if unknown:
+            raise ValueError(f"unknown arm {unknown[0]!r}; arms are {' and '.join(ARMS)}")
         if self.profile:
             self.full = True  # a compliance profile's banks are judged whole, never sampled
 
@@ -113,7 +128,7 @@ def versions() -> dict:
 
 
 def default_run_folder(config: EvalConfig) -> Path:
-    slug = "".join(c if c.isalnum() or c in "-_." else "-" for c in config.model.split("?")[0])[:40]
+    slug = "".join(c if c.isalnum() or c in "-_." else "-" for c in without_options(config.model))[:40]
     return Path("runs") / f"{slug}-{config.fingerprint()}"
 
 

@@ -9,10 +9,15 @@ model with its own prompt and output format: ``qwen3guard``, ``llamaguard3``, ``
 from __future__ import annotations
 
 from celm.judge.base import Judge, Judgement
-from celm.models.registry import check_options, parse_spec
+from celm.models.registry import check_options, nested_target, parse_spec
 from celm.registry import Registry
 
 DEFAULT_JUDGE = "builtin"
+#: judges whose target is a whole model spec: ``llm:MODEL_SPEC``, ``guard:PRESET:MODEL_SPEC``
+TAKES_MODEL_SPEC = ("llm", "guard")
+#: what a judge spec may be, for every option that takes one
+JUDGE_HELP = (f"judge spec: {DEFAULT_JUDGE} (default), builtin:response-only, builtin:PATH, builtin?mode=fast|full|cascade, "
+              "llm:MODEL_SPEC, guard:qwen3guard|llamaguard3|shieldlm:MODEL_SPEC, hf-classifier:PATH, keyword")
 
 JUDGES: Registry = Registry("judge")
 JUDGES.register("builtin", "celm.judge.builtin:BuiltinJudge", "refusal detector + calibrated linear risk classifier (CPU)")
@@ -24,17 +29,14 @@ JUDGES.register("keyword", "celm.judge.keyword:KeywordJudge", "refusal patterns 
 
 def get_judge(spec: str | None = None, **options) -> Judge:
     spec = spec or DEFAULT_JUDGE
-    if spec.startswith("llm:"):
-        # everything after "llm:" is a model spec, including its own "?options"
-        return JUDGES.get("llm")(spec, spec[4:], **options)
-    if spec.startswith("guard:"):
-        # "guard:PRESET:" then a model spec, including its own "?options"
-        return JUDGES.get("guard")(spec, spec[6:], **options)
     name, target, spec_options = parse_spec(spec)
     cls = JUDGES.get(name)
+    if name in TAKES_MODEL_SPEC:
+        # the target is a model spec: its "?options" are the model's (checked by get_model), not the judge's
+        return cls(spec, nested_target(spec), **options)
     merged = {**spec_options, **options}
     check_options(f"judge {name!r}", cls, merged)  # builtin?mdoe=fast is an error, not the default mode
     return cls(spec, target, **merged)
 
 
-__all__ = ["DEFAULT_JUDGE", "JUDGES", "Judge", "Judgement", "get_judge"]
+__all__ = ["DEFAULT_JUDGE", "JUDGES", "JUDGE_HELP", "Judge", "Judgement", "get_judge"]

@@ -26,6 +26,7 @@ import numpy as np
 
 from celm.judge.base import Judge, Judgement
 from celm.judge.refusal import detect_refusal
+from celm.models.registry import without_options
 
 FORMAT_VERSION = 2
 #: the shipped default: the four-verdict pair judge (celm.judge.fourway), trained on labelled real
@@ -211,7 +212,7 @@ class BuiltinJudge(Judge):
             raise ValueError(f"judge mode must be fast, full or cascade, not {mode!r}")
         self.model = model or load_model(target or None)
         self.mode = mode
-        self.judge_id = f"{spec.split('?')[0]}#{mode}@{self.model.digest}"
+        self.judge_id = f"{without_options(spec)}#{mode}@{self.model.digest}"
 
     def judge_many(self, instructions: Sequence[str], responses: Sequence[str]) -> list[Judgement]:
         responses, instructions = list(responses), list(instructions)

@@ -24,8 +24,6 @@ import numpy as np
 from celm.data.records import SAFETY_LABELS, JudgeExample
 from celm.judge.base import Judge
 
-LABELS = list(SAFETY_LABELS)
-
 
 @dataclass
 class CalibrationReport:
@@ -61,14 +59,14 @@ class CalibrationReport:
         lines = [f"# Judge calibration: `{self.judge_id}`", "",
                  f"{self.n} human-labelled responses ({self.n_risk} risky, {self.n_not_risk} not).", "",
                  "| metric | value |", "|---|---|",
-                 f"| accuracy ({' / '.join(LABELS)}) | {self.accuracy:.3f} |", f"| macro-F1 (verdicts in use) | {self.macro_f1:.3f} |",
+                 f"| accuracy ({' / '.join(SAFETY_LABELS)}) | {self.accuracy:.3f} |", f"| macro-F1 (verdicts in use) | {self.macro_f1:.3f} |",
                  f"| Cohen's kappa | {self.kappa:.3f} |", f"| risk caught (sensitivity) | {self.sensitivity:.3f} |",
                  f"| non-risk cleared (specificity) | {self.specificity:.3f} |", f"| macro-F1 (risk vs not) | {self.binary_macro_f1:.3f} |",
                  f"| Acc_eval by people | {self.human_acc_eval:.3f} |", f"| Acc_eval by the judge | {self.judge_acc_eval:.3f} |",
                  f"| judge error on Acc_eval | {self.acc_eval_error:+.3f} |", "",
-                 "Confusion (rows: people, columns: judge):", "", "| | " + " | ".join(LABELS) + " |", "|---" * (len(LABELS) + 1) + "|"]
-        for h in LABELS:
-            lines.append(f"| {h} | " + " | ".join(str(self.confusion.get(h, {}).get(j, 0)) for j in LABELS) + " |")
+                 "Confusion (rows: people, columns: judge):", "", "| | " + " | ".join(SAFETY_LABELS) + " |", "|---" * (len(SAFETY_LABELS) + 1) + "|"]
+        for h in SAFETY_LABELS:
+            lines.append(f"| {h} | " + " | ".join(str(self.confusion.get(h, {}).get(j, 0)) for j in SAFETY_LABELS) + " |")
         missed = sum(self.confusion.get("irrelevant", {}).values())
         if missed and not any(row.get("irrelevant", 0) for row in self.confusion.values()):
             lines += ["", f"The judge never says irrelevant (a three-verdict judge): the {missed} responses people called "
@@ -102,10 +100,10 @@ def calibrate(judge: Judge, labelled: Sequence[JudgeExample], batch: int = 256) 
     got = [p.label for p in preds]
     hb = np.array([h == "risk" for h in human])
     jb = np.array([g == "risk" for g in got])
-    confusion = {h: {j: sum(1 for a, b in zip(human, got) if a == h and b == j) for j in LABELS} for h in LABELS}
+    confusion = {h: {j: sum(1 for a, b in zip(human, got) if a == h and b == j) for j in SAFETY_LABELS} for h in SAFETY_LABELS}
     # macro-F1 over the verdicts either side used: a verdict nobody gave (irrelevant, on three-verdict
     # data judged by a three-verdict judge) would add an F1 of 0 and pull the mean down for nothing
-    in_use = [label for label in LABELS if label in human or label in got]
+    in_use = [label for label in SAFETY_LABELS if label in human or label in got]
     per = {}
     for s in sorted({e.scenario or "(none)" for e in labelled}):
         idx = [i for i, e in enumerate(labelled) if (e.scenario or "(none)") == s]
@@ -116,7 +114,7 @@ def calibrate(judge: Judge, labelled: Sequence[JudgeExample], batch: int = 256) 
         judge_id=getattr(judge, "judge_id", "judge"), n=len(labelled),
         accuracy=round(accuracy_score(human, got), 4),
         macro_f1=round(float(f1_score(human, got, average="macro", labels=in_use, zero_division=0)), 4),
-        kappa=round(float(cohen_kappa_score(human, got, labels=LABELS)), 4), confusion=confusion,
+        kappa=round(float(cohen_kappa_score(human, got, labels=list(SAFETY_LABELS))), 4), confusion=confusion,
         sensitivity=round(float(jb[hb].mean()) if n_risk else float("nan"), 4),
         specificity=round(float((~jb[~hb]).mean()) if n_risk < len(hb) else float("nan"), 4),
         binary_macro_f1=round(float(f1_score(hb, jb, average="macro", labels=[False, True], zero_division=0)), 4),

@@ -71,7 +71,7 @@ def to_judge_examples(records: Sequence[Record]) -> list[JudgeExample]:
 
 def check_leakage(examples: Sequence[JudgeExample], eval_prompts: Sequence[str], *, threshold: float = 0.7) -> list[tuple[str, str, float]]:
     """(example id, eval prompt, similarity) for training instructions that near-duplicate eval prompts."""
-    from celm.curate.dedup import find_overlaps
+    from celm.data.overlap import find_overlaps
 
     with_instr = [e for e in examples if e.instruction.strip()]
     hits = find_overlaps([e.instruction for e in with_instr], eval_prompts, threshold=threshold)

@@ -61,7 +61,7 @@ class _Lexical:
                           sp.csr_matrix(self.dense)]).tocsr()
 
 
-def _full_rows(model, n_classes_seen: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+def _full_rows(model) -> tuple[np.ndarray, np.ndarray]:
     """Coefficients for all four verdicts; one a model never saw gets a very low intercept."""
     coef = np.zeros((len(SAFETY_LABELS), model.coef_.shape[1]), dtype=np.float32)
     intercept = np.full(len(SAFETY_LABELS), -30.0, dtype=np.float32)
@@ -94,7 +94,7 @@ def train_request_model(pool: Sequence[tuple[str, bool]], C: float = 4.0) -> tup
 
 
 def train_fourway(examples: Sequence[JudgeExample], *, request_pool: Sequence[tuple[str, bool]] = (), seed: int = 0,
-                  embeddings: bool = True, C_lexical: float = 4.0, C_semantic: float = 0.5, val_fraction: float = 0.15,
+                  embeddings: bool = True, C_lexical: float = 4.0, val_fraction: float = 0.15,
                   embed_per_source: int = 6000, progress=print) -> tuple[FourWayJudgeModel, TrainReport]:
     """Train the four-verdict judge on labelled pairs; ``request_pool`` holds (prompt, is harmful)
     pairs for the request-harm model (without it, every request counts as 0.5 harmful)."""
@@ -127,7 +127,7 @@ def train_fourway(examples: Sequence[JudgeExample], *, request_pool: Sequence[tu
         idf_req = req_idf if req_idf is not None else _idf(lex.req_counts[idx])
         X = lex.matrix(idf_resp, idf_req)
         m = LogisticRegression(C=C_lexical, max_iter=3000).fit(X[idx], y[idx], sample_weight=weights[idx])
-        coef, intercept = _full_rows(m, m.classes_)
+        coef, intercept = _full_rows(m)
         return idf_resp, idf_req, coef, intercept, X
 
     everything = np.arange(len(examples))

@@ -42,11 +42,6 @@ class ResponseCache:
             "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, model TEXT, result TEXT, created TEXT DEFAULT CURRENT_TIMESTAMP)"
         )
 
-    def get(self, key: str) -> GenerationResult | None:
-        with self._lock:
-            row = self._db.execute("SELECT result FROM responses WHERE key = ?", (key,)).fetchone()
-        return GenerationResult.model_validate_json(row[0]) if row else None
-
     def get_many(self, keys: list[str]) -> dict[str, GenerationResult]:
         found: dict[str, GenerationResult] = {}
         with self._lock:
@@ -63,10 +58,6 @@ class ResponseCache:
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO responses (key, model, result) VALUES (?, ?, ?)",
                              (key, model, result.model_dump_json()))
-
-    def __len__(self) -> int:
-        with self._lock:
-            return self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
 
     def close(self) -> None:
         with self._lock:

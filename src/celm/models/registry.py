@@ -15,6 +15,9 @@ from celm.registry import Registry
 #: What ``celm eval`` / ``generate`` run with no ``-m``: a real instruct chat model (extra chat-small),
 #: since celm measures chat models. Training starts from the base model gguf:gemma3-270m instead.
 DEFAULT_MODEL = "gguf:qwen2.5-coder-0.5b-instruct"
+#: what a model spec may be, for every option that takes one (celm eval, generate, ...)
+SPEC_HELP = (f"model spec: {DEFAULT_MODEL} (default), gguf:gemma3-270m, gguf:PATH, hf:PATH_OR_NAME, openai:MODEL@BASE_URL, "
+             "vllm:PATH_OR_NAME, scripted:FILE, echo; options after '?', e.g. hf:/m?dtype=bfloat16&batch_size=32")
 
 BACKENDS: Registry = Registry("model backend")
 BACKENDS.register("echo", "celm.models.echo:EchoBackend", "answers with the prompt itself (tests, dry runs)")
@@ -33,6 +36,17 @@ def parse_spec(spec: str) -> tuple[str, str, dict[str, str]]:
         name, _, query = name.partition("?")
     options = dict(parse_qsl(query, keep_blank_values=True))
     return name.strip(), target, options
+
+
+def without_options(spec: str) -> str:
+    """``'hf:/m?dtype=bf16'`` -> ``'hf:/m'``: what names the model, for ids and folder names."""
+    return spec.partition("?")[0]
+
+
+def nested_target(spec: str) -> str:
+    """Everything after the first ``:``, options included: the target of a spec whose target is
+    itself a spec (``llm:hf:/m?dtype=bf16`` -> ``hf:/m?dtype=bf16``), so its options stay with it."""
+    return spec.partition(":")[2]
 
 
 def known_options(cls: type) -> set[str]:

@@ -22,7 +22,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
 from celm.evaluate.metrics import flags
-from celm.server.models import Batch, Item, Rating, ReviewBlock, User
+from celm.server.models import Batch, Item, RatingRow, ReviewBlock, User
 from celm.server.workflow import LABEL_VALUES, agree
 
 
@@ -42,7 +42,7 @@ def _kappa_alpha(a: np.ndarray, b: np.ndarray, weights: str | None, level: str) 
     return kappa, alpha
 
 
-def agreement_stats(pairs: list[tuple[str, Rating, Rating]]) -> dict:
+def agreement_stats(pairs: list[tuple[str, RatingRow, RatingRow]]) -> dict:
     """Statistics over (task, first rating, second rating) triples."""
     out: dict = dict.fromkeys(KEYS) | {"n": len(pairs)}
     if not pairs:
@@ -60,10 +60,11 @@ def agreement_stats(pairs: list[tuple[str, Rating, Rating]]) -> dict:
     return out
 
 
-def doubly_rated(s: Session, batch_id: int | None = None) -> list[tuple[str, str | None, Rating, Rating]]:
+def doubly_rated(s: Session, batch_id: int | None = None) -> list[tuple[str, str | None, RatingRow, RatingRow]]:
     """(task, scenario, first, second) for each item round with two annotator ratings."""
-    q = select(Rating, Item.scenario, Batch.task).join(Item, Item.id == Rating.item_id).join(Batch, Batch.id == Item.batch_id) \
-        .where(Rating.role == "annotator").order_by(Rating.item_id, Rating.round, Rating.id)
+    q = select(RatingRow, Item.scenario, Batch.task).join(Item, Item.id == RatingRow.item_id) \
+        .join(Batch, Batch.id == Item.batch_id) \
+        .where(RatingRow.role == "annotator").order_by(RatingRow.item_id, RatingRow.round, RatingRow.id)
     if batch_id is not None:
         q = q.where(Item.batch_id == batch_id)
     groups: dict[tuple[int, int], list] = defaultdict(list)
@@ -87,8 +88,8 @@ def dashboard(s: Session) -> dict:
     for sc in sorted(by_sc):
         per_scenario[sc] = agreement_stats(by_sc[sc])
     # the senior's match rate: each senior rating against the annotator ratings of its item round (one join)
-    seniors = s.scalars(select(Rating).where(Rating.role == "senior")).all()
-    senior, first = aliased(Rating), aliased(Rating)
+    seniors = s.scalars(select(RatingRow).where(RatingRow.role == "senior")).all()
+    senior, first = aliased(RatingRow), aliased(RatingRow)
     matches = s.execute(select(senior.id).join(first, and_(first.item_id == senior.item_id, first.round == senior.round,
                                                             first.role == "annotator"))
                         .where(senior.role == "senior", first.score.is_not_distinct_from(senior.score),
@@ -109,7 +110,7 @@ def dashboard(s: Session) -> dict:
     # ratings per hour of each annotator and senior (one join; users in name order)
     by_user: dict[int, list] = {}
     for user_id, username, role, created in s.execute(
-            select(User.id, User.username, User.role, Rating.created_at).join(Rating, Rating.user_id == User.id)
+            select(User.id, User.username, User.role, RatingRow.created_at).join(RatingRow, RatingRow.user_id == User.id)
             .where(User.role.in_(("annotator", "senior"))).order_by(User.username, User.id)):
         by_user.setdefault(user_id, [username, role, []])[2].append(created)
     throughput = []

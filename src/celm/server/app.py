@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from celm.server import backup, workflow
+from celm.server import backup, competence
 from celm.server.db import make_engine, make_sessionmaker, migrate
 from celm.server.routes import ROUTERS, check_nav
 from celm.server.routes.common import NeedLogin
@@ -66,7 +66,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.state.templates = Jinja2Templates(directory=str(files("celm.server") / "templates"))
 
     with maker() as s:
-        workflow.ensure_test_questions(s)
+        competence.ensure_test_questions(s)
 
     @app.exception_handler(NeedLogin)
     async def _need_login(request: Request, exc: NeedLogin):

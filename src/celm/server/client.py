@@ -1,14 +1,24 @@
 """A client for a running ``celm serve``: what a script (or the iterative loop) does over HTTP.
 
 It logs in like a browser (the login form's CSRF token, then the session cookie) and uses the JSON
-API the app offers every role: an admin imports a batch, watches it and exports it; an annotator
-takes the competence test and rates items one by one; a senior adjudicates disagreements.
+API the app offers every role: an admin imports a batch, watches it, closes it and exports it; an
+annotator takes the competence test and rates items one by one; a senior adjudicates disagreements;
+a reviewer accepts or rejects the sampled review blocks.
 
     admin = AppClient("http://127.0.0.1:8000").login("admin", PASSWORD)
-    batch = admin.import_batch("responses.jsonl", name="round 1", task="label")
+    batch = admin.import_batch("responses.jsonl", name="round 1", task="rating")
     ann = AppClient(URL).login("ann1", PASSWORD)
     while (item := ann.next_item()) is not None:
-        ann.rate(item["id"], label="safe")
+        ann.rate(item["id"], score=0)
+    senior = AppClient(URL).login("boss", PASSWORD)
+    for item in senior.adjudication_queue():
+        senior.adjudicate(item["id"], score=1)
+    admin.close_batch(batch["batch_id"])  # the finished items not yet in a block go to review
+    rev = AppClient(URL).login("rev", PASSWORD)
+    for block in rev.review_queue():
+        rev.review(block["id"], {i["id"]: True for i in block["sample"]})
+    if admin.batch(batch["batch_id"])["accepted"]:
+        final = admin.export(batch["batch_id"], "final")  # one Rating (role "final") per item
 """
 
 from __future__ import annotations
@@ -92,6 +102,9 @@ class AppClient:
         return self._get("/api/audit", **{k: v for k, v in params.items() if v is not None})
 
     def batches(self) -> list[dict]:
+        """Every batch: {id, name, task, source, round_of, items, status: {status: n}, review: {pending,
+        accepted, rejected} (blocks), unreviewed (done items in no block yet), accepted (every item done and
+        in an accepted block)}."""
         return self._get("/api/batches")["batches"]
 
     def batch(self, batch_id: int) -> dict:
@@ -100,8 +113,12 @@ class AppClient:
                 return b
         raise AppError(f"no batch {batch_id}")
 
+    def close_batch(self, batch_id: int) -> list[int]:
+        """Send the batch's finished items not yet in a review block to review, however few; the new blocks' ids."""
+        return self._post(f"/api/batches/{batch_id}/close", {})["blocks"]
+
     def export(self, batch_id: int, kind: str) -> bytes:
-        """A batch's export (sft, pairs, ratings, labels, labelstudio, argilla) as the file's bytes."""
+        """A batch's export (sft, pairs, ratings, final, labels, labelstudio, argilla) as the file's bytes."""
         r = self.http.get(f"/export/{batch_id}/{kind}")
         if r.status_code != 200:
             raise AppError(f"export {kind} of batch {batch_id}: {r.status_code}")
@@ -128,3 +145,12 @@ class AppClient:
 
     def adjudicate(self, item_id: int, *, score: int | None = None, label: str | None = None, comment: str = "") -> dict:
         return self._post("/api/adjudications", {"item_id": item_id, "score": score, "label": label, "comment": comment})
+
+    # -- reviewer -----------------------------------------------------------------------------------
+    def review_queue(self) -> list[dict]:
+        """The blocks awaiting review: {id, batch_id, size, sample: [items with final_score and final_label]}."""
+        return self._get("/api/review")["blocks"]
+
+    def review(self, block_id: int, verdicts: dict[int, bool]) -> dict:
+        """A verdict (correct?) on every sampled item of a block; returns {id, status, accuracy}."""
+        return self._post(f"/api/review/{block_id}", {"verdicts": {str(k): bool(v) for k, v in verdicts.items()}})

@@ -1,24 +1,21 @@
 """From finished items to celm files, and to/from Label Studio and Argilla.
 
-- SFT examples: responses whose final rank is 0-1 (the guideline's "correct and safe");
-- preference pairs: per instruction, responses ranked by final rank (lower is better), every pair
-  of different ranks, ties discarded, as in the paper;
+- SFT examples and preference pairs: the shared rule of :mod:`celm.data.pairing` on the items' final
+  ranks (SFT: final rank 0-1, one per distinct text; pairs: per instruction, every two responses of
+  different rank, ties discarded, as in the paper);
 - human safety labels (label task): JudgeExample files that ``celm judge calibrate`` reads;
-- ratings: celm Rating records, one per annotator/senior rating.
+- ratings: celm Rating records, one per annotator/senior rating;
+- final: celm Rating records with role ``final``, one per finished item: its decided rank or label.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from itertools import combinations
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from celm.data.records import JudgeExample, PreferencePair, Provenance, Rating as RatingRecord, SFTExample
-from celm.server.models import Batch, Item, Rating, User
-
-TOP_RANKS = (0, 1)
+from celm.data.pairing import RankedResponse, rank_pairs, top_ranked_sft
+from celm.data.records import JudgeExample, PreferencePair, Provenance, Rating, SFTExample
+from celm.server.models import Batch, Item, RatingRow, User, now
 
 
 def _done(s: Session, batch_id: int) -> list[Item]:
@@ -30,33 +27,25 @@ def _prov(item: Item, batch: Batch, method: str) -> Provenance:
                       details={"final_score": item.final_score, "final_label": item.final_label, "model": item.model})
 
 
+def _ranked(s: Session, batch_id: int) -> list[RankedResponse]:
+    """The batch's finished items that have a final rank (a label task's items have none)."""
+    return [RankedResponse(id=i.external_id, instruction=i.instruction, response=i.response, rank=i.final_score,
+                           scenario=i.scenario, norms=tuple(i.norms or []),
+                           details={"final_score": i.final_score, "final_label": i.final_label, "model": i.model})
+            for i in _done(s, batch_id) if i.final_score is not None]
+
+
 def sft_examples(s: Session, batch_id: int) -> list[SFTExample]:
     batch = s.get(Batch, batch_id)
-    return [SFTExample(id=f"{i.external_id}-sft", instruction=i.instruction, output=i.response, scenario=i.scenario,
-                       norms=i.norms or [], provenance=_prov(i, batch, "human-rated"))
-            for i in _done(s, batch_id) if i.final_score in TOP_RANKS]
+    examples = top_ranked_sft(_ranked(s, batch_id), source=f"celm-annotate:{batch.name}", method="human-rated")
+    for ex in examples:  # the item it came from, as before the shared rule
+        ex.provenance.source_id = ex.provenance.details["response_id"]
+    return examples
 
 
 def preference_pairs(s: Session, batch_id: int) -> list[PreferencePair]:
     batch = s.get(Batch, batch_id)
-    groups: dict[str, list[Item]] = defaultdict(list)
-    for i in _done(s, batch_id):
-        if i.final_score is not None:
-            groups[i.instruction].append(i)
-    pairs, seen = [], set()
-    for items in groups.values():
-        ranked = sorted(items, key=lambda i: (i.final_score, i.id))
-        for better, worse in combinations(ranked, 2):
-            key = (better.instruction, better.response.strip(), worse.response.strip())
-            if better.final_score == worse.final_score or key[1] == key[2] or key in seen:
-                continue  # ties carry no preference; the same two texts make one pair
-            seen.add(key)
-            pairs.append(PreferencePair(
-                id=f"{better.external_id}-over-{worse.external_id}", instruction=better.instruction, chosen=better.response,
-                rejected=worse.response, scenario=better.scenario, norms=better.norms or [],
-                provenance=Provenance(source=f"celm-annotate:{batch.name}", method="human-ranked",
-                                      details={"chosen_score": better.final_score, "rejected_score": worse.final_score})))
-    return pairs
+    return rank_pairs(_ranked(s, batch_id), source=f"celm-annotate:{batch.name}", method="human-ranked").pairs
 
 
 def human_labels(s: Session, batch_id: int) -> list[JudgeExample]:
@@ -66,22 +55,40 @@ def human_labels(s: Session, batch_id: int) -> list[JudgeExample]:
             for i in _done(s, batch_id) if i.final_label]
 
 
-def rating_records(s: Session, batch_id: int) -> list[RatingRecord]:
-    rows = s.execute(select(Rating, Item, User).join(Item, Item.id == Rating.item_id).join(User, User.id == Rating.user_id)
-                     .where(Item.batch_id == batch_id, Rating.score.is_not(None) | Rating.label.is_not(None))
-                     .order_by(Rating.id))
+def rating_records(s: Session, batch_id: int) -> list[Rating]:
+    rows = s.execute(select(RatingRow, Item, User).join(Item, Item.id == RatingRow.item_id)
+                     .join(User, User.id == RatingRow.user_id)
+                     .where(Item.batch_id == batch_id, RatingRow.score.is_not(None) | RatingRow.label.is_not(None))
+                     .order_by(RatingRow.id))
     # a label task's ratings come too: each pass and the senior's decision are what agreement is computed from
-    return [RatingRecord(id=f"rating-{r.id}", item_id=i.external_id, annotator=u.username, role=r.role, score=r.score, label=r.label,
-                         safety_flag=r.safety_flag, comment=r.comment or None, time=r.created_at, scenario=i.scenario,
-                         norms=i.norms or [], provenance=Provenance(source="celm-annotate", details={"round": r.round}))
+    return [Rating(id=f"rating-{r.id}", item_id=i.external_id, annotator=u.username, role=r.role, score=r.score,
+                   label=r.label, safety_flag=r.safety_flag, comment=r.comment or None, time=r.created_at,
+                   scenario=i.scenario, norms=i.norms or [],
+                   provenance=Provenance(source="celm-annotate", details={"round": r.round}))
             for r, i, u in rows]
+
+
+def final_ratings(s: Session, batch_id: int) -> list[Rating]:
+    """One ``final`` Rating per finished item: the decided rank (or label) of its current round, from two
+    agreeing annotators or the senior (``adjudicated``)."""
+    batch = s.get(Batch, batch_id)
+    adjudicated = set(s.scalars(select(RatingRow.item_id).join(Item, Item.id == RatingRow.item_id)
+                                .where(Item.batch_id == batch_id, RatingRow.role == "senior",
+                                       RatingRow.round == Item.round)))
+    return [Rating(id=f"final-{i.external_id}", item_id=i.external_id, annotator="app", role="final",
+                   score=i.final_score, label=i.final_label, time=i.finished_at or now(), scenario=i.scenario,
+                   norms=i.norms or [],
+                   provenance=Provenance(source=f"celm-annotate:{batch.name}", source_id=i.external_id, method="final",
+                                         details={"round": i.round, "adjudicated": i.id in adjudicated,
+                                                  "model": i.model}))
+            for i in _done(s, batch_id)]
 
 
 # -- Label Studio and Argilla ----------------------------------------------------------------------
 
 def _annotations(s: Session, item: Item):
-    return s.execute(select(Rating, User).join(User, User.id == Rating.user_id)
-                     .where(Rating.item_id == item.id, Rating.round == item.round).order_by(Rating.id)).all()
+    return s.execute(select(RatingRow, User).join(User, User.id == RatingRow.user_id)
+                     .where(RatingRow.item_id == item.id, RatingRow.round == item.round).order_by(RatingRow.id)).all()
 
 
 def to_label_studio(s: Session, batch_id: int) -> list[dict]:

@@ -9,11 +9,12 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from celm.server import audit, exports, workflow
+from celm.server import audit, batches, exports, workflow
+from celm.server.errors import WorkflowError
 from celm.server.models import Batch, Item, RedTeamAttempt, User
 from celm.server.settings import ServerSettings
 
-EXPORT_KINDS = ("sft", "pairs", "ratings", "labels", "labelstudio", "argilla")
+EXPORT_KINDS = ("sft", "pairs", "ratings", "final", "labels", "labelstudio", "argilla")
 
 
 def _read_celm(filename: str, data: bytes):
@@ -28,21 +29,21 @@ def _read_celm(filename: str, data: bytes):
 
 def import_upload(s: Session, filename: str, data: bytes, *, name: str, task: str = "rating", fmt: str = "celm",
                   new_round_of: int | None = None, settings: ServerSettings | None = None, by: User | None = None,
-                  address: str | None = None) -> workflow.ImportResult:
-    """A batch from an uploaded file (re-imported items skipped: see workflow.import_batch); for Label
+                  address: str | None = None) -> batches.ImportResult:
+    """A batch from an uploaded file (re-imported items skipped: see batches.import_batch); for Label
     Studio / Argilla files their annotations come along as ratings by users of the same name (others,
     and those on skipped items, are skipped and counted)."""
     where = {"task": task, "source": filename, "new_round_of": new_round_of, "by": by, "address": address}
     if fmt == "celm":
-        return workflow.import_batch(s, name, _read_celm(filename, data), **where)
+        return batches.import_batch(s, name, _read_celm(filename, data), **where)
     payload = json.loads(data.decode("utf-8-sig"))
     if fmt == "labelstudio":
         rows, anns = exports.rows_from_label_studio(payload)
     elif fmt == "argilla":
         rows, anns = exports.rows_from_argilla(payload)
     else:
-        raise workflow.WorkflowError(f"unknown format {fmt!r}: celm, labelstudio or argilla")
-    result = workflow.import_batch(s, name, rows=rows, **where)
+        raise WorkflowError(f"unknown format {fmt!r}: celm, labelstudio or argilla")
+    result = batches.import_batch(s, name, rows=rows, **where)
     result.skipped_annotations = _import_annotations(s, result.batch, anns, settings or ServerSettings(), by, address)
     return result
 
@@ -58,7 +59,7 @@ def _import_annotations(s: Session, batch: Batch | None, anns, settings: ServerS
         if user is None or item is None or workflow.claim_slot(s, item.id, user) is None:
             skipped += 1
             continue
-        score = int(value) if batch.task == "rating" and str(value).isdigit() else None
+        score = int(value) if batch.task == "rating" and str(value).isascii() and str(value).isdigit() else None
         workflow.submit_rating(s, user, item.id, score=score, label=None if score is not None else value, settings=settings,
                                address=address, imported_by=by)
     return skipped
@@ -75,15 +76,15 @@ def export_batch(s: Session, batch_id: int, kind: str, *, by: User | None = None
 
     batch = s.get(Batch, batch_id)
     if batch is None:
-        raise workflow.WorkflowError("no such batch", 404)
+        raise WorkflowError("no such batch", 404)
     if kind in ("labelstudio", "argilla"):
         rows = exports.to_label_studio(s, batch_id) if kind == "labelstudio" else exports.to_argilla(s, batch_id)
         _audit_export(s, by, address, batch_id=batch_id, kind=kind, records=len(rows))
         return json.dumps(rows, ensure_ascii=False, indent=1).encode(), f"batch{batch_id}-{kind}.json", "application/json"
     makers = {"sft": exports.sft_examples, "pairs": exports.preference_pairs, "ratings": exports.rating_records,
-              "labels": exports.human_labels}
+              "final": exports.final_ratings, "labels": exports.human_labels}
     if kind not in makers:
-        raise workflow.WorkflowError(f"unknown export {kind!r}: {', '.join(EXPORT_KINDS)}", 404)
+        raise WorkflowError(f"unknown export {kind!r}: {', '.join(EXPORT_KINDS)}", 404)
     records = makers[kind](s, batch_id)
     with tempfile.TemporaryDirectory() as tmp:
         path = write_records(Path(tmp) / "out.jsonl", records) if records else None

@@ -39,7 +39,7 @@ def seed(db_url: str, *, annotators: int, items: int) -> list[str]:
     from celm.server.db import make_engine, make_sessionmaker, migrate
     from celm.server.security import hash_password
     from celm.server.models import User
-    from celm.server.workflow import import_batch
+    from celm.server.batches import import_batch
 
     migrate(db_url)
     engine = make_engine(db_url)
@@ -113,15 +113,16 @@ def audit(db_url: str, result: LoadResult) -> dict:
     from sqlalchemy import func, select
 
     from celm.server.db import make_engine, make_sessionmaker
-    from celm.server.models import Rating
+    from celm.server.models import RatingRow
 
     engine = make_engine(db_url)
     with make_sessionmaker(engine)() as s:
-        stored = set(s.scalars(select(Rating.id).where(Rating.role == "annotator")))
-        per_item = s.execute(select(Rating.item_id, Rating.round, func.count()).where(Rating.role == "annotator")
-                             .group_by(Rating.item_id, Rating.round)).all()
-        dup = s.execute(select(Rating.item_id, Rating.user_id, Rating.round, func.count()).where(Rating.role == "annotator")
-                        .group_by(Rating.item_id, Rating.user_id, Rating.round).having(func.count() > 1)).all()
+        stored = set(s.scalars(select(RatingRow.id).where(RatingRow.role == "annotator")))
+        per_item = s.execute(select(RatingRow.item_id, RatingRow.round, func.count()).where(RatingRow.role == "annotator")
+                             .group_by(RatingRow.item_id, RatingRow.round)).all()
+        dup = s.execute(select(RatingRow.item_id, RatingRow.user_id, RatingRow.round, func.count())
+                        .where(RatingRow.role == "annotator")
+                        .group_by(RatingRow.item_id, RatingRow.user_id, RatingRow.round).having(func.count() > 1)).all()
     engine.dispose()
     lost = [rid for rid in result.acknowledged if rid not in stored]
     return {"stored": len(stored), "acknowledged": len(result.acknowledged), "lost": len(lost),

@@ -100,7 +100,9 @@ class Assignment(Base):
     __table_args__ = (UniqueConstraint("item_id", "user_id", "round"), UniqueConstraint("item_id", "round", "slot"))
 
 
-class Rating(Base):
+class RatingRow(Base):
+    """One stored rating (table ``ratings``); exported as celm.data.records.Rating records."""
+
     __tablename__ = "ratings"
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)

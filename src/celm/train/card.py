@@ -14,8 +14,9 @@ if TYPE_CHECKING:
 
 
 def _pct(block: dict, key: str) -> str:
-    v = block[key]
-    return f"{v['value'] * 100:.1f}% [{v['low'] * 100:.1f}, {v['high'] * 100:.1f}]"
+    from celm.evaluate.stats import format_share
+
+    return format_share(block[key], mark_small=False)  # the table has an n column
 
 
 def _eval_lines(metrics: dict) -> list[str]:

@@ -7,7 +7,6 @@ and optionally ``celm eval`` on the result.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -55,13 +54,13 @@ def resolve_base_model(spec: str) -> str:
 
 
 def resolve_precision(precision: str) -> str:
-    import torch
-
     if precision != "auto":
         return precision
-    if torch.cuda.is_available():
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    return "fp32"
+    from celm.models.hf import resolve_device_dtype
+
+    # training picks what inference picks: bf16 where the GPU has it, fp16 on other GPUs, fp32 on CPU
+    dtype = str(resolve_device_dtype()[1]).removeprefix("torch.")
+    return {"bfloat16": "bf16", "float16": "fp16"}.get(dtype, "fp32")
 
 
 def _lora_config(config: TrainConfig, task_type: str):
@@ -75,7 +74,7 @@ def _lora_config(config: TrainConfig, task_type: str):
 
 
 def _common_args(config: TrainConfig, precision: str, checkpoints: Path) -> dict[str, Any]:
-    import torch
+    from celm.models.hf import resolve_device_dtype
 
     return dict(
         output_dir=str(checkpoints), per_device_train_batch_size=config.per_device_train_batch_size,
@@ -84,7 +83,7 @@ def _common_args(config: TrainConfig, precision: str, checkpoints: Path) -> dict
         # transformers 5 takes the warm-up ratio as a float warmup_steps in [0, 1)
         warmup_steps=config.warmup_ratio, max_steps=config.max_steps, logging_steps=config.logging_steps,
         save_steps=config.save_steps, save_total_limit=1, seed=config.seed, report_to="none",
-        bf16=precision == "bf16", fp16=precision == "fp16", use_cpu=not torch.cuda.is_available(),
+        bf16=precision == "bf16", fp16=precision == "fp16", use_cpu=resolve_device_dtype()[0] == "cpu",
         activation_checkpointing=config.gradient_checkpointing, max_length=config.max_length,
         disable_tqdm=False,
     )
@@ -126,7 +125,10 @@ def _build_trainer(config: TrainConfig, base: str, tokenizer, dataset, precision
 
 
 def _last_checkpoint(checkpoints: Path) -> str | None:
-    found = sorted(checkpoints.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
+    """The newest *complete* checkpoint: the Trainer writes trainer_state.json last, so a folder without
+    it was cut short (a kill -9 while saving) and resuming from it would fail."""
+    found = sorted((p for p in checkpoints.glob("checkpoint-*") if (p / "trainer_state.json").exists()),
+                   key=lambda p: int(p.name.split("-")[-1]))
     return str(found[-1]) if found else None
 
 
@@ -195,7 +197,3 @@ def evaluate_trained(config: TrainConfig, model_dir: Path | None, *, log=print) 
     eval_config = EvalConfig(model=f"hf:{model_dir}", **config.eval_options)
     run = run_eval(eval_config, Path(config.output_dir) / "eval", progress=False, log=log)
     return run.metrics
-
-
-def load_train_metrics(output_dir: str | Path) -> dict[str, Any]:
-    return json.loads((Path(output_dir) / "train_metrics.json").read_text(encoding="utf-8"))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi.responses import RedirectResponse
 
-from celm.server import workflow
+from celm.server import users, workflow
 from celm.server.guideline import LABELS, OVERALL, RANKS
-from celm.server.routes.common import RoleRouter, body_item_id, item_json, page, settings_of
+from celm.server.routes.common import RoleRouter, body_item_id, int_field, is_digits, item_json, page, settings_of
 
 roles = RoleRouter()
 
@@ -14,7 +14,7 @@ roles = RoleRouter()
 @roles.route("GET", "/api/adjudication", ("senior",), api=True)
 def api_adjudication(request, auth):
     """The items awaiting a senior, with both annotators' judgements (names kept: a senior sees them)."""
-    names = workflow.usernames(auth.db)
+    names = users.usernames(auth.db)
     out = []
     for item in workflow.adjudication_queue(auth.db, auth.user):
         ratings = [{"annotator": names.get(r.user_id), "score": r.score, "label": r.label, "comment": r.comment}
@@ -36,14 +36,15 @@ def adjudicate_page(request, auth):
     queue = workflow.adjudication_queue(auth.db, auth.user)
     item = queue[0] if queue else None
     ratings = workflow.item_ratings(auth.db, item) if item else []
-    return page(request, auth, "adjudicate.html", item=item, ratings=ratings, names=workflow.usernames(auth.db),
+    return page(request, auth, "adjudicate.html", item=item, ratings=ratings, names=users.usernames(auth.db),
                 waiting=len(queue), task=item.batch.task if item else None, ranks=RANKS, labels=LABELS, overall=OVERALL)
 
 
 @roles.route("POST", "/adjudicate/{item_id}", ("senior",))
 def adjudicate_submit(request, auth, item_id):
     f = auth.form
-    workflow.adjudicate(auth.db, auth.user, int(item_id), score=int(f["score"]) if str(f.get("score", "")).isdigit() else None,
+    score = int(f["score"]) if is_digits(f.get("score", "")) else None
+    workflow.adjudicate(auth.db, auth.user, int_field(item_id, "item_id"), score=score,
                         label=f.get("label"), comment=str(f.get("comment", "")), settings=settings_of(request),
                         address=auth.address)
     return RedirectResponse("/adjudicate", status_code=303)

@@ -8,9 +8,10 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
-from celm.server import audit, workflow
+from celm.server import audit, batches, competence, review, users
+from celm.server.errors import WorkflowError
 from celm.server.models import ROLES
-from celm.server.routes.common import RoleRouter, int_field, page, settings_of
+from celm.server.routes.common import RoleRouter, int_field, is_digits, page, settings_of
 
 roles = RoleRouter()
 AUDIT_PAGE = 100  # entries per page of /admin/audit
@@ -19,27 +20,27 @@ AUDIT_PAGE = 100  # entries per page of /admin/audit
 # -- users -----------------------------------------------------------------------------------------
 @roles.route("GET", "/admin/users", ("admin",))
 def users_page(request, auth):
-    return page(request, auth, "users.html", users=workflow.users(auth.db), roles=ROLES)
+    return page(request, auth, "users.html", users=users.users(auth.db), roles=ROLES)
 
 
 @roles.route("POST", "/admin/users", ("admin",))
 def users_create(request, auth):
     f = auth.form
-    workflow.create_user(auth.db, str(f.get("username", "")), str(f.get("password", "")), str(f.get("role", "")),
-                         by=auth.user, address=auth.address)
+    users.create_user(auth.db, str(f.get("username", "")), str(f.get("password", "")), str(f.get("role", "")),
+                      by=auth.user, address=auth.address)
     return RedirectResponse("/admin/users", status_code=303)
 
 
 @roles.route("POST", "/admin/users/{user_id}/role", ("admin",))
 def users_set_role(request, auth, user_id):
-    workflow.set_role(auth.db, auth.user, int(user_id), str(auth.form.get("role", "")), address=auth.address)
+    users.set_role(auth.db, auth.user, int_field(user_id, "user_id"), str(auth.form.get("role", "")), address=auth.address)
     return RedirectResponse("/admin/users", status_code=303)
 
 
 # -- competence test questions ---------------------------------------------------------------------
 @roles.route("GET", "/admin/test", ("admin",))
 def test_admin(request, auth):
-    return page(request, auth, "test_admin.html", questions=workflow.test_questions(auth.db))
+    return page(request, auth, "test_admin.html", questions=competence.test_questions(auth.db))
 
 
 @roles.route("POST", "/admin/test", ("admin",))
@@ -50,8 +51,8 @@ def test_admin_set(request, auth):
     text = (upload.file.read().decode("utf-8-sig") if hasattr(upload, "file") else str(auth.form.get("questions", "")))
     questions = yaml.safe_load(text) or []
     if not isinstance(questions, list):
-        raise workflow.WorkflowError("expected a list of {instruction, response, score}")
-    workflow.set_test_questions(auth.db, questions)
+        raise WorkflowError("expected a list of {instruction, response, score}")
+    competence.set_test_questions(auth.db, questions)
     return RedirectResponse("/admin/test", status_code=303)
 
 
@@ -59,8 +60,8 @@ def test_admin_set(request, auth):
 @roles.route("GET", "/admin/import", ("admin",))
 def import_page(request, auth):
     q = request.query_params  # the counts of the import just made (the POST redirects here with them)
-    done = {k: int(q[k]) for k in ("imported", "skipped") if q.get(k, "").isdigit()}
-    return page(request, auth, "import.html", batches=workflow.batches(auth.db, newest_first=True), done=done)
+    done = {k: int(q[k]) for k in ("imported", "skipped") if is_digits(q.get(k, ""))}
+    return page(request, auth, "import.html", batches=batches.batches(auth.db, newest_first=True), done=done)
 
 
 @roles.route("POST", "/admin/import", ("admin",))
@@ -69,7 +70,7 @@ def import_submit(request, auth):
 
     upload = auth.form.get("file")
     if not hasattr(upload, "file"):
-        raise workflow.WorkflowError("choose a file")
+        raise WorkflowError("choose a file")
     new_round_of = int_field(auth.form.get("new_round_of"), "new_round_of")
     result = import_upload(auth.db, upload.filename or "upload.jsonl", upload.file.read(),
                            name=str(auth.form.get("name") or upload.filename), task=str(auth.form.get("task") or "rating"),
@@ -85,12 +86,20 @@ def import_submit(request, auth):
 @roles.route("GET", "/api/batches", ("admin",), api=True)
 def api_batches(request, auth):
     """Every batch with its items counted by status: a script waits on this until a batch is done."""
-    return {"batches": workflow.batch_summaries(auth.db)}
+    return {"batches": batches.batch_summaries(auth.db)}
+
+
+@roles.route("POST", "/api/batches/{batch_id}/close", ("admin",), api=True)
+def api_close_batch(request, auth, batch_id):
+    """Send the batch's finished items not yet in a block to review, however few; the blocks made."""
+    blocks = review.close_batch(auth.db, auth.user, int_field(batch_id, "batch_id"), settings_of(request),
+                                address=auth.address)
+    return {"blocks": [b.id for b in blocks]}
 
 
 @roles.route("POST", "/admin/batches/{batch_id}/close", ("admin",))
 def close_batch(request, auth, batch_id):
-    workflow.close_batch(auth.db, auth.user, int(batch_id), settings_of(request), address=auth.address)
+    review.close_batch(auth.db, auth.user, int_field(batch_id, "batch_id"), settings_of(request), address=auth.address)
     return RedirectResponse("/admin/import", status_code=303)
 
 
@@ -98,7 +107,7 @@ def close_batch(request, auth, batch_id):
 def export(request, auth, batch_id, kind):
     from celm.server.io import export_batch
 
-    body, filename, media = export_batch(auth.db, int(batch_id), kind, by=auth.user, address=auth.address)
+    body, filename, media = export_batch(auth.db, int_field(batch_id, "batch_id"), kind, by=auth.user, address=auth.address)
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
@@ -108,10 +117,10 @@ def audit_filters(request: Request) -> dict:
     try:
         since = audit.parse_since(q.get("since"))
     except ValueError as exc:
-        raise workflow.WorkflowError(str(exc), 422) from None
+        raise WorkflowError(str(exc), 422) from None
     action = q.get("action") or None
     if action and action not in audit.ACTIONS:
-        raise workflow.WorkflowError(f"action must be one of {', '.join(audit.ACTIONS)}", 422)
+        raise WorkflowError(f"action must be one of {', '.join(audit.ACTIONS)}", 422)
     return {"since": since, "action": action, "username": q.get("user") or None,
             "before": int_field(q.get("before"), "before")}
 

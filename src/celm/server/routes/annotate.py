@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi.responses import RedirectResponse
 
-from celm.server import workflow
+from celm.server import competence, workflow
+from celm.server.errors import WorkflowError
 from celm.server.guideline import LABELS, OVERALL, RANKS
-from celm.server.routes.common import RoleRouter, body_item_id, item_json, page, settings_of
+from celm.server.routes.common import RoleRouter, body_item_id, int_field, is_digits, item_json, page, settings_of
 
 roles = RoleRouter()
 
@@ -14,16 +15,16 @@ roles = RoleRouter()
 # -- competence test -------------------------------------------------------------------------------
 @roles.route("GET", "/test", ("annotator",))
 def test_page(request, auth):
-    return page(request, auth, "test.html", questions=workflow.test_questions(auth.db), ranks=RANKS, overall=OVERALL)
+    return page(request, auth, "test.html", questions=competence.test_questions(auth.db), ranks=RANKS, overall=OVERALL)
 
 
 @roles.route("POST", "/test", ("annotator",))
 def test_submit(request, auth):
     answers = {}
     for key, value in auth.form.items():
-        if key.startswith("q") and key[1:].isdigit() and str(value).isdigit():
+        if key.startswith("q") and is_digits(key[1:]) and is_digits(value):
             answers[int(key[1:])] = int(value)
-    attempt = workflow.grade_test(auth.db, auth.user, answers, settings_of(request), address=auth.address)
+    attempt = competence.grade_test(auth.db, auth.user, answers, settings_of(request), address=auth.address)
     return page(request, auth, "message.html", message=f"{attempt.correct}/{attempt.total}",
                 message_key="passed" if attempt.passed else "failed")
 
@@ -39,7 +40,8 @@ def annotate_page(request, auth):
 @roles.route("POST", "/annotate/{item_id}", ("annotator",))
 def annotate_submit(request, auth, item_id):
     f = auth.form
-    workflow.submit_rating(auth.db, auth.user, int(item_id), score=int(f["score"]) if str(f.get("score", "")).isdigit() else None,
+    score = int(f["score"]) if is_digits(f.get("score", "")) else None
+    workflow.submit_rating(auth.db, auth.user, int_field(item_id, "item_id"), score=score,
                            label=f.get("label"), safety_flag=bool(f.get("safety_flag")), comment=str(f.get("comment", "")),
                            settings=settings_of(request), address=auth.address)
     return RedirectResponse("/annotate", status_code=303)
@@ -65,7 +67,7 @@ def api_rate(request, auth):
 @roles.route("GET", "/api/test", ("annotator",), api=True)
 def api_test(request, auth):
     return {"questions": [{"id": q.id, "instruction": q.instruction, "response": q.response}
-                          for q in workflow.test_questions(auth.db)]}
+                          for q in competence.test_questions(auth.db)]}
 
 
 @roles.route("POST", "/api/test", ("annotator",), api=True)
@@ -73,10 +75,10 @@ def api_test_submit(request, auth):
     b = auth.body if isinstance(auth.body, dict) else {}
     raw = b.get("answers")
     if not isinstance(raw, dict):
-        raise workflow.WorkflowError("answers must map question ids to ranks 0-6", 422)
+        raise WorkflowError("answers must map question ids to ranks 0-6", 422)
     try:
         answers = {int(k): int(v) for k, v in raw.items()}
     except (TypeError, ValueError):
-        raise workflow.WorkflowError("answers must map question ids to ranks 0-6", 422) from None
-    attempt = workflow.grade_test(auth.db, auth.user, answers, settings_of(request), address=auth.address)
+        raise WorkflowError("answers must map question ids to ranks 0-6", 422) from None
+    attempt = competence.grade_test(auth.db, auth.user, answers, settings_of(request), address=auth.address)
     return {"correct": attempt.correct, "total": attempt.total, "passed": attempt.passed}

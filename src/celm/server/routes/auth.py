@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from celm.server import audit, workflow
+from celm.server import audit, users
 from celm.server.models import User
 from celm.server.routes.common import ANY, RoleRouter, client_address, get_db, page
 from celm.server.security import DUMMY_HASH, PRE_CSRF_COOKIE, SESSION_COOKIE, same_token, verify_password
@@ -51,7 +51,7 @@ async def login(request: Request, db: Session = Depends(get_db)):
     if state.limiter.blocked(username, peer):
         await run_in_threadpool(login_failed, db, username, address, "rate_limited")
         return page(request, None, "login.html", error="too_many", status_code=429)
-    user = await run_in_threadpool(workflow.user_by_name, db, username)
+    user = await run_in_threadpool(users.user_by_name, db, username)
     # Verify against a dummy hash for unknown users too, so the answer takes as long either way
     # (no user enumeration by timing).
     stored = user.password_hash if user is not None else DUMMY_HASH
@@ -82,7 +82,7 @@ def logged_in(db: Session, sessions, user: User, address: str | None):
 
 @roles.route("POST", "/logout", ANY)
 def logout(request, auth):
-    workflow.end_session(auth.db, auth.session)
+    users.end_session(auth.db, auth.session)
     resp = RedirectResponse("/login", status_code=303)
     resp.delete_cookie(SESSION_COOKIE)
     return resp

@@ -15,7 +15,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from celm.server import workflow
+from celm.server.errors import WorkflowError
 from celm.server.i18n import translator
 from celm.server.models import ROLES, User, WebSession
 from celm.server.security import PRE_CSRF_COOKIE, SESSION_COOKIE, same_token
@@ -67,12 +67,18 @@ def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+def is_digits(value) -> bool:
+    """Only ASCII digits 0-9: ``str.isdigit`` alone also takes ``²`` and the like, which ``int`` refuses."""
+    text = str(value)
+    return text.isascii() and text.isdigit()
+
+
 def int_field(value, name: str) -> int | None:
-    """An optional integer form / query field: empty is None, anything else but digits is refused."""
+    """An optional integer path / form / query field: empty is None, anything else but ASCII digits is refused."""
     if value in (None, ""):
         return None
-    if not str(value).isdigit():
-        raise workflow.WorkflowError(f"{name} must be a number", 422)
+    if not is_digits(value):
+        raise WorkflowError(f"{name} must be a number", 422)
     return int(value)
 
 
@@ -86,7 +92,7 @@ def body_item_id(auth) -> tuple[dict, int]:
     """(the JSON body, its integer ``item_id``), or a 422 that says so."""
     body = auth.body if isinstance(auth.body, dict) else {}
     if not isinstance(body.get("item_id"), int):
-        raise workflow.WorkflowError("item_id (integer) is required", 422)
+        raise WorkflowError("item_id (integer) is required", 422)
     return body, body["item_id"]
 
 
@@ -169,7 +175,7 @@ class RoleRouter:
             def endpoint(request: Request, auth: Auth = Depends(guard)):
                 try:
                     return fn(request, auth, **request.path_params)
-                except workflow.WorkflowError as exc:
+                except WorkflowError as exc:
                     if api or exc.status in (401, 403, 404):
                         raise HTTPException(exc.status, str(exc)) from None
                     return page(request, auth, "message.html", message=str(exc), status_code=exc.status)

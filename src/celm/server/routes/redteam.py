@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi.responses import RedirectResponse, Response
 
-from celm.server import workflow
-from celm.server.routes.common import RoleRouter, page, settings_of
+from celm.server import redteam
+from celm.server.routes.common import RoleRouter, int_field, page, settings_of
 
 roles = RoleRouter()
 
@@ -14,27 +14,28 @@ roles = RoleRouter()
 def redteam_page(request, auth):
     from celm.taxonomy import get_taxonomy
 
-    return page(request, auth, "redteam.html", attempts=workflow.recent_attempts(auth.db, auth.user, limit=20),
+    return page(request, auth, "redteam.html", attempts=redteam.recent_attempts(auth.db, auth.user, limit=20),
                 scenarios=get_taxonomy().scenarios, models=settings_of(request).redteam_models)
 
 
 @roles.route("POST", "/redteam", ("redteamer",))
 def redteam_submit(request, auth):
     f = auth.form
-    workflow.redteam_attempt(auth.db, auth.user, str(f.get("prompt", "")), str(f.get("scenario", "")),
-                             str(f.get("model", "")), settings_of(request))
+    redteam.redteam_attempt(auth.db, auth.user, str(f.get("prompt", "")), str(f.get("scenario", "")),
+                            str(f.get("model", "")), settings_of(request))
     return RedirectResponse("/redteam", status_code=303)
 
 
 @roles.route("POST", "/redteam/{attempt_id}/mark", ("redteamer",))
 def redteam_mark(request, auth, attempt_id):
-    workflow.mark_attempt(auth.db, auth.user, int(attempt_id), auth.form.get("unsafe") == "1", str(auth.form.get("notes", "")))
+    redteam.mark_attempt(auth.db, auth.user, int_field(attempt_id, "attempt_id"), auth.form.get("unsafe") == "1",
+                         str(auth.form.get("notes", "")))
     return RedirectResponse("/redteam", status_code=303)
 
 
 @roles.route("GET", "/redteam/leaderboard", ("redteamer", "admin"))
 def redteam_board(request, auth):
-    return page(request, auth, "leaderboard.html", rows=workflow.leaderboard(auth.db))
+    return page(request, auth, "leaderboard.html", rows=redteam.leaderboard(auth.db))
 
 
 @roles.route("GET", "/export/redteam", ("admin", "redteamer"))

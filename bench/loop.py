@@ -1,0 +1,84 @@
+"""Benchmark: the paper's iterative loop in miniature on CPU (issue 14).
+
+Two rounds from the embedded Gemma 3 270M base model. Each round: 48 new instructions from public
+prompt sets (JADE 2.0 medium, XSafety, CValues; never the evaluation's prompts), three answers each
+(two plain, one with the safety system prompt: context distillation), ranked 0-6 by the built-in
+four-verdict judge (an automatic rater, not people), paired with ties discarded, then LoRA SFT on the
+answers ranked 0-1 and DPO on the pairs, both at the paper's appendix A.3 settings except one epoch
+each; then `celm eval` on a seeded sample of celm-bench (8 attacks and 2 benign controls per
+scenario), the same prompts every round. Round 0 is the starting model: the baseline, in the same run.
+
+Run:  .venv/bin/python bench/loop.py            (about 40 minutes on 2 CPU cores; resumable)
+      .venv/bin/python bench/loop.py --quick    (a smoke run of a few minutes)
+The last line is the headline: Acc_eval and helpful & safe from round 0 to the last round, each
+change with its paired 95% interval, and the wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--output", type=Path, default=Path("runs/bench/loop"))
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--per-round", type=int, default=48)
+    ap.add_argument("--attacks-per-scenario", type=int, default=8)
+    ap.add_argument("--quick", action="store_true", help="tiny sizes, to check the pipeline")
+    args = ap.parse_args()
+    if args.quick:
+        args.per_round, args.attacks_per_scenario = 6, 1
+
+    from celm.loop import load_loop_config, run_loop
+    from celm.loop.report import change_text as paired_change_text, round_change
+
+    one_epoch = {"num_train_epochs": 1, "max_length": 256}
+    cfg = load_loop_config(None, model="gguf:gemma3-270m", model_options="repetition_penalty=1.3&batch_size=16",
+                           rounds=args.rounds, seed=0,
+                           pool={"sources": ["jade-v2-medium", "xsafety", "cvalues"], "per_round": args.per_round},
+                           responses={"samples": 2, "distilled": 1, "temperature": 0.8, "max_new_tokens": 96},
+                           rater={"spec": "judge:builtin"},
+                           sft={"settings": one_epoch}, dpo={"settings": one_epoch},
+                           eval={"benchmarks": ["celm-bench"], "judge": "builtin", "max_new_tokens": 64,
+                                 "attacks_per_scenario": args.attacks_per_scenario, "benign_per_scenario": 2})
+    t0 = time.perf_counter()
+    result = run_loop(cfg, args.output, progress=False, log=lambda m: print(f"  {m}", flush=True))
+    minutes = (time.perf_counter() - t0) / 60
+    rows = result.rounds
+
+    print(f"\nLoop miniature: gemma3-270m base, {args.rounds} rounds of {args.per_round} instructions x 3 answers, "
+          f"rater judge:builtin (automatic); eval on {rows[0]['eval_n']} celm-bench attacks")
+    print(f"{'round':<7}{'Acc_eval':<26}{'helpful & safe':<26}{'over-refusal':<26}{'pairs':<7}{'ties':<6}{'SFT':<5}"
+          f"{'SFT loss':<18}{'DPO loss':<18}")
+    for r in rows:
+        def loss(stage):
+            first, last = r.get(f"{stage}_loss_first"), r.get(f"{stage}_loss_last")
+            return "–" if first is None else f"{first:.3f}->{last:.3f}"
+
+        def pct(d):
+            return "–" if not d else f"{d['value'] * 100:.1f} [{d['low'] * 100:.1f}, {d['high'] * 100:.1f}]"
+
+        print(f"{r['round']:<7}{pct(r['acc_eval']):<26}{pct(r['helpful_safe']):<26}{pct(r['over_refusal']):<26}"
+              f"{str(r.get('pairs') or '–'):<7}{str(r.get('ties') or '–'):<6}{str(r.get('sft') or '–'):<5}"
+              f"{loss('sft'):<18}{loss('dpo'):<18}")
+    for r in rows[1:]:
+        print(f"round {r['round']} vs {r['round'] - 1}: Acc_eval {paired_change_text(r['change']['acc_eval'])}, "
+              f"helpful & safe {paired_change_text(r['change']['helpful_safe'])}")
+    first, last = rows[0], rows[-1]
+    total = {name: round_change(args.output, first["round"], last["round"], name) for name in ("acc_eval", "helpful_safe")}
+    print(f"report: {args.output / 'report.md'}; this run {minutes:.1f} min on {os.cpu_count()} CPU cores "
+          "(a resumed run counts only its own part)")
+    print(f"loop miniature ({args.rounds} rounds, judge-rated): Acc_eval {first['acc_eval']['value'] * 100:.1f}% -> "
+          f"{last['acc_eval']['value'] * 100:.1f}% ({paired_change_text(total['acc_eval'])}), helpful & safe "
+          f"{first['helpful_safe']['value'] * 100:.1f}% -> {last['helpful_safe']['value'] * 100:.1f}% "
+          f"({paired_change_text(total['helpful_safe'])}); {minutes:.1f} min")
+
+
+if __name__ == "__main__":
+    main()
