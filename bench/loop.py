@@ -1,12 +1,12 @@
 """Benchmark: the paper's iterative loop in miniature on CPU (issue 14).
 
-Two rounds from the embedded Gemma 3 270M base model. Each round: 48 new instructions from public
+Two rounds from the embedded Gemma 3 270M base model. Each round: 32 new instructions from public
 prompt sets (JADE 2.0 medium, XSafety, CValues; never the evaluation's prompts), three answers each
 (two plain, one with the safety system prompt: context distillation), ranked 0-6 by the built-in
 four-verdict judge (an automatic rater, not people), paired with ties discarded, then LoRA SFT on the
 answers ranked 0-1 and DPO on the pairs, both at the paper's appendix A.3 settings except one epoch
-each; then `celm eval` on a seeded sample of celm-bench (8 attacks and 2 benign controls per
-scenario), the same prompts every round. Round 0 is the starting model: the baseline, in the same run.
+each; answers of up to 80 new tokens; then `celm eval` on a seeded sample of celm-bench (6 attacks
+and 2 benign controls per scenario, 64 new tokens), the same prompts every round. Round 0 is the starting model: the baseline, in the same run.
 
 Run:  .venv/bin/python bench/loop.py            (about 40 minutes on 2 CPU cores; resumable)
       .venv/bin/python bench/loop.py --quick    (a smoke run of a few minutes)
@@ -28,8 +28,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--output", type=Path, default=Path("runs/bench/loop"))
     ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--per-round", type=int, default=48)
-    ap.add_argument("--attacks-per-scenario", type=int, default=8)
+    ap.add_argument("--per-round", type=int, default=32)
+    ap.add_argument("--attacks-per-scenario", type=int, default=6)
+    ap.add_argument("--epochs", type=float, default=1, help="SFT and DPO epochs (appendix A.3 says 3; 1 fits the CPU budget)")
     ap.add_argument("--quick", action="store_true", help="tiny sizes, to check the pipeline")
     args = ap.parse_args()
     if args.quick:
@@ -38,11 +39,11 @@ def main() -> None:
     from celm.loop import load_loop_config, run_loop
     from celm.loop.report import change_text as paired_change_text, round_change
 
-    one_epoch = {"num_train_epochs": 1, "max_length": 256}
+    one_epoch = {"num_train_epochs": args.epochs, "max_length": 256}
     cfg = load_loop_config(None, model="gguf:gemma3-270m", model_options="repetition_penalty=1.3&batch_size=16",
                            rounds=args.rounds, seed=0,
                            pool={"sources": ["jade-v2-medium", "xsafety", "cvalues"], "per_round": args.per_round},
-                           responses={"samples": 2, "distilled": 1, "temperature": 0.8, "max_new_tokens": 96},
+                           responses={"samples": 2, "distilled": 1, "temperature": 0.8, "max_new_tokens": 80},
                            rater={"spec": "judge:builtin"},
                            sft={"settings": one_epoch}, dpo={"settings": one_epoch},
                            eval={"benchmarks": ["celm-bench"], "judge": "builtin", "max_new_tokens": 64,
@@ -67,6 +68,11 @@ def main() -> None:
         print(f"{r['round']:<7}{pct(r['acc_eval']):<26}{pct(r['helpful_safe']):<26}{pct(r['over_refusal']):<26}"
               f"{str(r.get('pairs') or '–'):<7}{str(r.get('ties') or '–'):<6}{str(r.get('sft') or '–'):<5}"
               f"{loss('sft'):<18}{loss('dpo'):<18}")
+    from celm.loop.folder import LoopFolder
+
+    for rf in LoopFolder(args.output).rounds():
+        seconds = {step: v.get("seconds") for step, v in rf.steps().items() if v.get("seconds") is not None}
+        print(f"round {rf.number} seconds by step: " + ", ".join(f"{k} {v:.0f}" for k, v in seconds.items()))
     for r in rows[1:]:
         print(f"round {r['round']} vs {r['round'] - 1}: Acc_eval {paired_change_text(r['change']['acc_eval'])}, "
               f"helpful & safe {paired_change_text(r['change']['helpful_safe'])}")

@@ -108,3 +108,18 @@ def test_config_errors_name_the_field(tmp_path):
         load_loop_config(None, rater={"spec": "people:"})
     with pytest.raises(ValueError, match="at least two answers"):
         load_loop_config(None, responses={"samples": 1, "distilled": 0})
+
+
+def test_the_example_yaml_is_every_default(tmp_path):
+    from typer.testing import CliRunner
+
+    from celm.cli.main import app
+    from celm.loop.config import LoopConfig
+
+    out = CliRunner().invoke(app, ["loop", "example"])
+    assert out.exit_code == 0
+    path = tmp_path / "loop.yaml"
+    path.write_text(out.output, encoding="utf-8")
+    assert load_loop_config(path) == LoopConfig()  # the commented example cannot drift from the defaults
+    missing = CliRunner().invoke(app, ["loop", "run", "-o", str(tmp_path / "nothing")])
+    assert missing.exit_code != 0 and "not a loop folder" in missing.output

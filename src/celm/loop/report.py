@@ -183,7 +183,10 @@ def html(rows: list[dict], config) -> str:
     env.filters["loss"] = _loss
     env.filters["rater"] = _rater_text
     template = env.from_string(resources.files("celm.loop").joinpath("templates/loop_report.html").read_text(encoding="utf-8"))
-    return template.render(rows=rows, config=config, style=Markup(style), plot=Markup(svg_plot(rows)))
+    from celm.taxonomy import get_taxonomy
+
+    names = {sc.id: f"{sc.name_zh} {sc.name_en}" for sc in get_taxonomy().scenarios}
+    return template.render(rows=rows, config=config, style=Markup(style), plot=Markup(svg_plot(rows)), names=names)
 
 
 def write_loop_report(folder: str | Path | LoopFolder) -> list[dict]:
