@@ -116,7 +116,7 @@ def main() -> None:
     for name in ("builtin-cascade", "builtin-full", "builtin-fast", "tfidf-lr", "keyword"):
         r = results[name]
         print(f"| {name} | {r.get('cold_dev', float('nan')):.4f} | {r.get('jade_cv', float('nan')):.4f} |")
-    print(f"speed (responses/s, 2 cores, no embedding cache): " + ", ".join(f"{k} {v:.0f}" for k, v in speed.items()))
+    print("speed (responses/s, 2 cores, no embedding cache): " + ", ".join(f"{k} {v:.0f}" for k, v in speed.items()))
     print(f"weights load: {load_s:.2f}s")
     c, b = results["builtin-cascade"], results["tfidf-lr"]
     print(f"headline: builtin judge macro-F1 COLD dev {c['cold_dev']:.3f} / JADE {c['jade_cv']:.3f} "
