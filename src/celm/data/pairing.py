@@ -89,7 +89,7 @@ def top_ranked_sft(responses: Iterable[RankedResponse], *, source: str, method: 
         seen.add(key)
         out.append(SFTExample(id=f"{r.id}-sft", instruction=r.instruction, output=r.response, scenario=r.scenario,
                               norms=list(r.norms),
-                              provenance=Provenance(source=source, method=method,
+                              provenance=Provenance(source=source, source_id=r.id, method=method,
                                                     details={"response_id": r.id, "score": r.rank,
                                                              "distilled": r.system is not None, **r.details})))
     return out

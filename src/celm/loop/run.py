@@ -93,12 +93,13 @@ def run_loop(config: LoopConfig, folder: str | Path, *, progress: bool = True, l
     zero = lf.round(0)
     if not zero.done("eval"):
         _evaluate(config, zero, model, progress=progress, log=log)
+    rows: list[dict] = []
     for k in range(1, config.rounds + 1):
         rf = lf.round(k)
         model = _round(config, rf, model, pool[(k - 1) * config.pool.per_round: k * config.pool.per_round],
                        progress=progress, log=log)
-        write_loop_report(lf)  # after every round, so a long loop can be read while it runs
-    return LoopResult(lf.path, write_loop_report(lf))
+        rows = write_loop_report(lf)  # after every round, so a long loop can be read while it runs
+    return LoopResult(lf.path, rows)
 
 
 def _round(config: LoopConfig, rf: RoundFolder, model: str, new: list[Promptable], *, progress: bool, log) -> str:

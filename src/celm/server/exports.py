@@ -37,10 +37,7 @@ def _ranked(s: Session, batch_id: int) -> list[RankedResponse]:
 
 def sft_examples(s: Session, batch_id: int) -> list[SFTExample]:
     batch = s.get(Batch, batch_id)
-    examples = top_ranked_sft(_ranked(s, batch_id), source=f"celm-annotate:{batch.name}", method="human-rated")
-    for ex in examples:  # the item it came from, as before the shared rule
-        ex.provenance.source_id = ex.provenance.details["response_id"]
-    return examples
+    return top_ranked_sft(_ranked(s, batch_id), source=f"celm-annotate:{batch.name}", method="human-rated")
 
 
 def preference_pairs(s: Session, batch_id: int) -> list[PreferencePair]:

@@ -38,16 +38,10 @@ class JudgeRater(Rater):
         return self._judge
 
     def rate(self, responses: list[Response], round_folder, *, log: Callable[[str], None] = print) -> RatingOutcome:
-        from celm.data.io import read_records
         from celm.judge.ranks import verdict_to_rank
 
         partial = round_folder.ratings_partial_jsonl
-        done: dict[str, Rating] = {}
-        if partial.exists():
-            try:
-                done = {r.item_id: r for r in read_records(partial, "rating")}
-            except Exception:  # a line cut by a kill: keep the whole lines before it
-                done = _whole_lines(partial)
+        done = _whole_lines(partial) if partial.exists() else {}
         todo = [r for r in responses if r.id not in done]
         if done:
             log(f"rater: {len(done)} answers already rated, {len(todo)} to go")
@@ -71,6 +65,7 @@ class JudgeRater(Rater):
 
 
 def _whole_lines(path) -> dict[str, Rating]:
+    """The ratings already judged; a last line cut by a kill is dropped (that answer is judged again)."""
     out: dict[str, Rating] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
