@@ -60,10 +60,9 @@ class RaterSettings(_Strict):
     @field_validator("spec")
     @classmethod
     def _known(cls, spec: str) -> str:
-        from celm.loop.raters import RATERS
+        from celm.loop.raters import RATERS, rater_kind
 
-        kind = spec.split(":", 1)[0]
-        if kind not in RATERS:
+        if rater_kind(spec) not in RATERS:
             raise ValueError(f"rater {spec!r}: the kind must be one of {', '.join(RATERS.names())} (e.g. judge:builtin)")
         return spec
 

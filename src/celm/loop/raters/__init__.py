@@ -21,10 +21,14 @@ RATERS.register("llm", "celm.loop.raters.judge:JudgeRater", "an LLM with the A.1
 RATERS.register("app", "celm.loop.raters.app:AppRater", "people: two annotators, a senior and a reviewer in celm serve")
 
 
+def rater_kind(spec: str) -> str:
+    """``app:http://host:8000`` -> ``app``; the rest of the spec is the rater's target (models.registry.nested_target)."""
+    return spec.partition(":")[0]
+
+
 def get_rater(settings) -> Rater:
     """The rater a :class:`celm.loop.config.RaterSettings` names."""
-    kind = settings.spec.split(":", 1)[0]
-    return RATERS.get(kind)(settings)
+    return RATERS.get(rater_kind(settings.spec))(settings)
 
 
-__all__ = ["RATERS", "Rater", "RatingOutcome", "get_rater"]
+__all__ = ["RATERS", "Rater", "RatingOutcome", "get_rater", "rater_kind"]

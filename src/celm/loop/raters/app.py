@@ -26,6 +26,7 @@ from pathlib import Path
 from celm.data.io import read_records, write_json, write_records
 from celm.data.records import Rating, Response
 from celm.loop.raters.base import Rater, RatingOutcome
+from celm.models.registry import nested_target
 
 
 class AppRater(Rater):
@@ -33,7 +34,7 @@ class AppRater(Rater):
 
     def __init__(self, settings):
         super().__init__(settings)
-        self.target = self.spec.split(":", 1)[1]
+        self.target = nested_target(self.spec)
         if not self.target:
             raise ValueError("app: needs the server's URL (app:http://127.0.0.1:8000) or its database URL")
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from celm.data.io import jsonl_lines
 from celm.data.records import Provenance, Rating, Response
 from celm.loop.raters.base import Rater, RatingOutcome
+from celm.models.registry import nested_target
 
 CHUNK = 64
 
@@ -24,7 +25,7 @@ class JudgeRater(Rater):
     def __init__(self, settings):
         super().__init__(settings)
         # judge:builtin -> the judge "builtin"; llm:MODEL_SPEC is itself a judge spec
-        self.judge_spec = self.spec.split(":", 1)[1] if self.spec.startswith("judge:") else self.spec
+        self.judge_spec = nested_target(self.spec) if self.spec.startswith("judge:") else self.spec
         if not self.judge_spec:
             raise ValueError("judge: needs a judge spec, e.g. judge:builtin or judge:keyword")
         self._judge = None
