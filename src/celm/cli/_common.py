@@ -91,3 +91,30 @@ def with_config(cls: type):
         return command
 
     return decorate
+
+
+
+RAY_HELP = ("run on Ray (extra celm\\[scale]): --ray alone starts a local Ray, --ray HOST:PORT (or ray://HOST:PORT, "
+            "auto) joins a running cluster; see docs/scale.md")
+
+
+def ray_option():
+    """``--ray [ADDRESS]`` (see ``expand_ray_flag`` for the bare ``--ray``)."""
+    return typer.Option(None, "--ray", metavar="[ADDRESS]", help=RAY_HELP)
+
+
+def _is_ray_address(token: str) -> bool:
+    import re
+
+    return token in ("local", "auto") or token.startswith("ray://") or bool(re.fullmatch(r"[\w.\-\[\]:]+:\d+", token))
+
+
+def expand_ray_flag(argv: list[str]) -> list[str]:
+    """``--ray`` not followed by an address (``HOST:PORT``, ``ray://…``, ``auto``, ``local``) means
+    ``--ray local``: a Ray started on this machine for the run."""
+    out: list[str] = []
+    for k, token in enumerate(argv):
+        out.append(token)
+        if token == "--ray" and (k + 1 == len(argv) or not _is_ray_address(argv[k + 1])):
+            out.append("local")
+    return out

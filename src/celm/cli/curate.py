@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from celm.cli._common import console, friendly_errors
+from celm.cli._common import console, friendly_errors, ray_option
 
 app = typer.Typer(help="Curate data: normalise, dedup, inject, paraphrase, filter, classify, norms, split (数据整理).",
                   no_args_is_help=True)
@@ -38,15 +38,22 @@ def run(
     config: Path = typer.Argument(..., help="pipeline YAML (see docs/curation.md)"),
     output: Path = typer.Option(None, "--output", "-o", help="override the config's output folder"),
     seed: int = typer.Option(None, help="override the config's seed"),
+    ray: str = ray_option(),
 ) -> None:
     """Run a whole pipeline: each stage's report, the curated records, summary.md.
 
-    Example: celm curate run pipeline.yaml -o runs/curate
+    Records stream through in chunks, so a pool of millions fits in a few GiB. With --ray the
+    stages run on Ray Data (dedup as distributed MinHash LSH) and write the same files, byte for
+    byte.
+
+    Examples: celm curate run pipeline.yaml -o runs/curate
+              celm curate run pipeline.yaml --ray               (a local Ray on this machine)
+              celm curate run pipeline.yaml --ray 10.0.0.5:6379 (a running cluster)
     """
     from celm.curate.pipeline import PipelineConfig, run_pipeline
 
     cfg = PipelineConfig.from_yaml(config, output=output, seed=seed)
-    summary = run_pipeline(cfg, log=lambda m: console.print(m, highlight=False), progress=True)
+    summary = run_pipeline(cfg, log=lambda m: console.print(m, highlight=False), progress=True, ray=ray)
     console.print(f"[green]{summary['final']} records[/green] -> {cfg.output}/ ({', '.join(summary['files'])}); see summary.md")
 
 

@@ -43,5 +43,17 @@ def _register_optional() -> None:
 
 _register_optional()
 
-if __name__ == "__main__":
+
+def main() -> None:
+    """The ``celm`` script: ``--ray`` with no address becomes ``--ray local`` first (Typer options
+    cannot take an optional value), then the commands run."""
+    import sys
+
+    from celm.cli._common import expand_ray_flag
+
+    sys.argv[1:] = expand_ray_flag(sys.argv[1:])
     app()
+
+
+if __name__ == "__main__":
+    main()

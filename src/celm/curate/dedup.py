@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from celm.data.overlap import NUM_PERM, find_overlaps, jaccard
 from celm.data.text import normalize_text
@@ -179,53 +180,106 @@ def _semantic_clusters(texts: Sequence[str], threshold: float, chunk: int = 2048
     return [find(i) for i in range(len(texts))]
 
 
+@dataclass
+class DedupPlan:
+    """What dedup does, by position in priority order: ``dropped`` maps a position to (reason, the
+    kept position it is credited to); ``absorbed`` maps a kept position to the positions it absorbed."""
+
+    dropped: dict[int, tuple[str, int]]
+    absorbed: dict[int, list[int]]
+
+    @classmethod
+    def from_clusters(cls, exact: Sequence[int], near: Sequence[int], semantic: Sequence[int] | None = None) -> "DedupPlan":
+        """From cluster ids per position (each the first position of its cluster): an exact
+        duplicate is dropped as such, else a near one, else a semantic one; all are credited to
+        the kept record of their cluster."""
+        reason_of: dict[int, tuple[str, int]] = {}
+        for i in range(len(exact)):
+            if exact[i] != i:
+                reason_of[i] = ("exact_duplicate", exact[i])
+            elif near[i] != i:
+                reason_of[i] = ("near_duplicate", near[i])
+            elif semantic is not None and semantic[i] != i:
+                reason_of[i] = ("semantic_duplicate", semantic[i])
+        dropped: dict[int, tuple[str, int]] = {}
+        absorbed: dict[int, list[int]] = {}
+        for i, (reason, target) in reason_of.items():  # ascending positions
+            while target in reason_of:  # credit the kept record of the cluster (positions only decrease)
+                target = reason_of[target][1]
+            dropped[i] = (reason, target)
+            absorbed.setdefault(target, []).append(i)
+        return cls(dropped=dropped, absorbed=absorbed)
+
+    def note(self, report, id_of, text_of) -> None:
+        """Count every dropped position in ``report`` (examples: ``id_of(pos)``, ``text_of(pos)``)."""
+        for i, (reason, target) in self.dropped.items():
+            report.note_text(reason, lambda i=i: id_of(i), lambda i=i: text_of(i), lambda t=target: f"of {id_of(t)}")
+
+    def example_positions(self) -> set[int]:
+        """The positions ``note`` asks ``id_of``/``text_of`` about (the first examples of each
+        reason and their kept records), for executors that fetch them from elsewhere."""
+        from celm.curate.report import MAX_EXAMPLES
+
+        seen: dict[str, int] = {}
+        out: set[int] = set()
+        for i, (reason, target) in self.dropped.items():
+            if seen.get(reason, 0) < MAX_EXAMPLES:
+                seen[reason] = seen.get(reason, 0) + 1
+                out |= {i, target}
+        return out
+
+
+def priority_order(sources: Sequence[str], priority: Sequence[str]) -> list[int]:
+    """Input indices in dedup's order: preferred sources first (``priority``), then input order."""
+    rank = {s: k for k, s in enumerate(priority)}
+    return sorted(range(len(sources)), key=lambda i: (rank.get(sources[i], len(rank)), i))
+
+
+def exact_clusters(texts: Sequence[str]) -> list[int]:
+    first_of: dict[str, int] = {}
+    return [first_of.setdefault(t, i) for i, t in enumerate(texts)]
+
+
+def plan_dedup(texts: Sequence[str], *, threshold: float = 0.7, semantic: float | None = None,
+               num_perm: int = NUM_PERM) -> DedupPlan:
+    """The dedup plan of normalised instruction texts given in priority order."""
+    exact = exact_clusters(texts)
+    near = near_duplicate_clusters(texts, threshold=threshold, num_perm=num_perm, normalized=True)
+    return DedupPlan.from_clusters(exact, near, _semantic_clusters(texts, semantic) if semantic is not None else None)
+
+
+def dedup_report(n: int, threshold: float, priority: Sequence[str], semantic: float | None):
+    from celm.curate.report import StageReport
+
+    return StageReport(stage="dedup", input=n, details={"threshold": threshold, "priority": list(priority), "semantic": semantic})
+
+
+def with_absorbed(record, ids: list[str]):
+    """``record`` with the ids it absorbed in ``provenance.details.duplicates``."""
+    details = {**record.provenance.details, "duplicates": ids}
+    return record.model_copy(update={"provenance": record.provenance.model_copy(update={"details": details})})
+
+
 def deduplicate(records, *, threshold: float = 0.7, priority: Sequence[str] = (), semantic: float | None = None,
                 num_perm: int = NUM_PERM):
     """Drop exact (after normalisation) and near duplicates of instructions, keeping the first by
     ``priority`` (provenance sources, most preferred first; then input order). Each kept record's
     provenance records the ids it absorbed (``details.duplicates``)."""
     from celm.curate.fields import instruction_text
-    from celm.curate.report import StageReport
+    from celm.data.stats import primary_text
 
-    report = StageReport(stage="dedup", input=len(records),
-                         details={"threshold": threshold, "priority": list(priority), "semantic": semantic})
-    rank = {s: k for k, s in enumerate(priority)}
-    order = sorted(range(len(records)), key=lambda i: (rank.get(records[i].provenance.source, len(rank)), i))
+    report = dedup_report(len(records), threshold, priority, semantic)
+    order = priority_order([r.provenance.source for r in records], priority)
     ordered = [records[i] for i in order]
-    texts = [normalize_text(instruction_text(r)) for r in ordered]
-    first_of: dict[str, int] = {}
-    exact = [first_of.setdefault(t, i) for i, t in enumerate(texts)]
-    near = near_duplicate_clusters(texts, threshold=threshold, num_perm=num_perm, normalized=True)
-    if semantic is not None:
-        sem = _semantic_clusters(texts, semantic)
-    dropped_as: dict[int, tuple[str, int]] = {}
-    for i in range(len(ordered)):
-        if exact[i] != i:
-            dropped_as[i] = ("exact_duplicate", exact[i])
-        elif near[i] != i:
-            dropped_as[i] = ("near_duplicate", near[i])
-        elif semantic is not None and sem[i] != i:
-            dropped_as[i] = ("semantic_duplicate", sem[i])
-    absorbed: dict[int, list[str]] = {}
-    keep: list[int] = []
-    for i, r in enumerate(ordered):
-        if i not in dropped_as:
-            keep.append(i)
-            continue
-        reason, target = dropped_as[i]
-        while target in dropped_as:  # credit the kept record of the cluster (indices only decrease)
-            target = dropped_as[target][1]
-        report.note(reason, r, f"of {ordered[target].id}")
-        absorbed.setdefault(target, []).append(r.id)
+    plan = plan_dedup([normalize_text(instruction_text(r)) for r in ordered], threshold=threshold, semantic=semantic,
+                      num_perm=num_perm)
+    plan.note(report, lambda i: ordered[i].id, lambda i: primary_text(ordered[i]))
     out = []
-    for i in sorted(keep, key=lambda k: order[k]):  # back to input order
+    for i in sorted((i for i in range(len(ordered)) if i not in plan.dropped), key=lambda k: order[k]):  # input order
         r = ordered[i]
-        if i in absorbed:
-            details = {**r.provenance.details, "duplicates": absorbed[i]}
-            r = r.model_copy(update={"provenance": r.provenance.model_copy(update={"details": details})})
-        out.append(r)
+        out.append(with_absorbed(r, [ordered[k].id for k in plan.absorbed[i]]) if i in plan.absorbed else r)
     report.dropped = len(records) - len(out)
-    report.details["clusters_with_duplicates"] = len(absorbed)
+    report.details["clusters_with_duplicates"] = len(plan.absorbed)
     return out, report.finish(len(out))
 
 

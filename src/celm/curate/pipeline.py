@@ -62,10 +62,12 @@ def _dedup(records, ctx, *, threshold: float = 0.7, priority: Sequence[str] = ()
     return deduplicate(records, threshold=threshold, priority=priority, semantic=semantic)
 
 
-def _leakage(records, ctx, *, eval: Sequence[str] = ("celm-bench",), threshold: float = 0.7, remove: bool = True):
+def _leakage(records, ctx, *, eval: Sequence[str] = ("celm-bench",), threshold: float = 0.7, remove: bool = True,
+             eval_records=None):
     from celm.curate.dedup import leakage
 
-    return leakage(records, load_inputs(eval, ctx.base_dir), threshold=threshold, remove=remove)
+    eval_records = load_inputs(eval, ctx.base_dir) if eval_records is None else eval_records
+    return leakage(records, eval_records, threshold=threshold, remove=remove)
 
 
 def _inject(records, ctx, *, per_scenario: int = 5, families: Sequence[str] | None = None):
@@ -94,19 +96,25 @@ def _filter(records, ctx, *, detectors: Sequence[str] | None = None, **settings)
     return quality_filter(records, detectors=detectors, settings=FilterSettings(**settings))
 
 
-def _classify(records, ctx, *, threshold: float = 0.5, overwrite: bool = False, drop_unclear: bool = True,
-              model: str | None = None, train_on: Sequence[str] = ()):
-    from celm.curate.classify import ScenarioClassifier, classify, default_classifier
+def stage_classifier(ctx, *, model: str | None = None, train_on: Sequence[str] = ()):
+    """The classify stage's classifier: loaded (``model``), trained on celm's data plus ``train_on``, or the default."""
+    from celm.curate.classify import ScenarioClassifier, default_classifier
 
     if model:
-        clf = ScenarioClassifier.load(model)
-    elif train_on:
+        return ScenarioClassifier.load(model)
+    if train_on:
         from celm.data.bundled import load_benchmark, load_sft_examples
 
-        clf = ScenarioClassifier.train([*load_benchmark(), *load_sft_examples(), *load_inputs(train_on, ctx.base_dir)],
-                                       seed=ctx.seed)
-    else:
-        clf = default_classifier()
+        return ScenarioClassifier.train([*load_benchmark(), *load_sft_examples(), *load_inputs(train_on, ctx.base_dir)],
+                                        seed=ctx.seed)
+    return default_classifier()
+
+
+def _classify(records, ctx, *, threshold: float = 0.5, overwrite: bool = False, drop_unclear: bool = True,
+              model: str | None = None, train_on: Sequence[str] = (), classifier=None):
+    from celm.curate.classify import classify
+
+    clf = classifier or stage_classifier(ctx, model=model, train_on=train_on)
     return classify(records, clf, threshold=threshold, overwrite=overwrite, drop_unclear=drop_unclear)
 
 
@@ -169,27 +177,34 @@ def run_stage(name: str, records: list[Record], ctx: StageContext, **params: Any
     return STAGES[name](records, ctx, **params)
 
 
-def run_pipeline(config: PipelineConfig, *, log=print, progress: bool = False) -> dict[str, Any]:
+def run_pipeline(config: PipelineConfig, *, log=print, progress: bool = False, chunk_size: int = 50_000,
+                 ray: str | None = None, timings: dict | None = None) -> dict[str, Any]:
+    """Run the pipeline and write its outputs; returns the summary.
+
+    Records stream through in chunks of ``chunk_size`` (celm.curate.streaming), so memory holds
+    chunks and the key columns of whole-pool stages, not the pool. With ``ray`` (``"local"`` or a
+    cluster address) the stages run on Ray Data (celm.scale.curate). Either way the files are the
+    ones chaining ``run_stage`` over the whole pool in memory would write, byte for byte."""
+    if ray is not None:
+        from celm.scale.curate import run_pipeline_on_ray
+
+        return run_pipeline_on_ray(config, address=ray, log=log, timings=timings)
+    from celm.curate.streaming import run_streaming
+
+    return run_streaming(config, log=log, progress=progress, chunk_size=chunk_size, timings=timings)
+
+
+def finish_run(config: PipelineConfig, reports: Sequence[StageReport], files: list[str], final: int) -> dict[str, Any]:
+    """Write every stage's report, summary.json and summary.md (after the record files)."""
     from celm.data.io import write_json, write_text
 
-    ctx = StageContext(seed=config.seed, base_dir=config.base_dir, progress=progress)
-    records: Any = load_inputs(config.input, config.base_dir)
-    out = config.output
-    out.mkdir(parents=True, exist_ok=True)
-    reports: list[StageReport] = []
-    for k, (name, params) in enumerate(config.stages, start=1):
-        records, report = run_stage(name, records, ctx, **params)
-        write_json(out / f"{k:02d}-{name}.report.json", report.model_dump(mode="json"))
-        reports.append(report)
-        log(report.summary())
-    sets = records if isinstance(records, dict) else {"curated": records}
-    files = [name for set_name, recs in sets.items() for name in write_record_set(out, set_name, recs)]
-    final = sum(len(v) for v in sets.values())
+    for k, ((name, _), report) in enumerate(zip(config.stages, reports), start=1):
+        write_json(config.output / f"{k:02d}-{name}.report.json", report.model_dump(mode="json"))
     summary = {"input": config.input, "seed": config.seed, "final": final, "files": files,
                "stages": [r.model_dump(mode="json", include={"stage", "input", "kept", "added", "changed", "dropped", "reasons"})
                           for r in reports]}
-    write_json(out / "summary.json", summary)
-    write_text(out / "summary.md", _summary_md(summary))
+    write_json(config.output / "summary.json", summary)
+    write_text(config.output / "summary.md", _summary_md(summary))
     return summary
 
 

@@ -43,8 +43,9 @@ def file_format(path: str | Path) -> str:
 
 # -- reading ------------------------------------------------------------------------------------
 
-def _decode_lines(data: bytes, file: str, issues: list[Issue]) -> Iterator[tuple[int, str]]:
-    for number, raw in enumerate(data.split(b"\n"), start=1):
+def _decode_lines(lines: Iterable[bytes], file: str, issues: list[Issue]) -> Iterator[tuple[int, str]]:
+    for number, raw in enumerate(lines, start=1):
+        raw = raw.removesuffix(b"\n")
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
         try:
@@ -53,8 +54,8 @@ def _decode_lines(data: bytes, file: str, issues: list[Issue]) -> Iterator[tuple
             issues.append(Issue(file, number, None, f"bad UTF-8 at byte {exc.start}"))
 
 
-def _jsonl_rows(data: bytes, file: str, issues: list[Issue]) -> Iterator[tuple[int, Any]]:
-    for number, text in _decode_lines(data, file, issues):
+def _jsonl_rows(lines: Iterable[bytes], file: str, issues: list[Issue]) -> Iterator[tuple[int, Any]]:
+    for number, text in _decode_lines(lines, file, issues):
         if not text.strip():
             continue
         try:
@@ -151,14 +152,15 @@ def _raw_rows(path: Path, issues: list[Issue]) -> Iterator[tuple[int, Any]]:
             return
         yield from _arrow_rows(table, file)
         return
+    if fmt in ("jsonl", "jsonl.gz"):  # streamed line by line: a file of any size in little memory
+        with (gzip.open if fmt == "jsonl.gz" else open)(path, "rb") as fh:
+            try:
+                yield from _jsonl_rows(fh, file, issues)
+            except (OSError, EOFError) as exc:
+                issues.append(Issue(file, None, None, f"invalid gzip: {exc}"))
+        return
     data = path.read_bytes()
-    if fmt == "jsonl.gz":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            issues.append(Issue(file, None, None, f"invalid gzip: {exc}"))
-            return
-    reader = {"jsonl": _jsonl_rows, "jsonl.gz": _jsonl_rows, "json": _json_rows, "csv": _csv_rows}[fmt]
+    reader = {"json": _json_rows, "csv": _csv_rows}[fmt]
     yield from reader(data, file, issues)
 
 
@@ -173,6 +175,13 @@ def _resolve_type(record_type: type[R] | str | None) -> type[Record] | None:
 
 def read_records(path: str | Path, record_type: type[R] | str | None = None) -> list[R]:
     """Read and validate every row of a file; raise DataValidationError listing all bad rows."""
+    return [r for chunk in iter_record_chunks(path, record_type) for r in chunk]
+
+
+def iter_record_chunks(path: str | Path, record_type: type[R] | str | None = None, size: int = 50_000) -> Iterator[list[R]]:
+    """``read_records`` in chunks of ``size`` records, reading JSONL files as a stream. Every row is
+    validated as it comes; after the last chunk, DataValidationError lists all bad rows (so a
+    consumer writes its outputs only once the iteration has ended)."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
@@ -202,9 +211,13 @@ def read_records(path: str | Path, record_type: type[R] | str | None = None) -> 
             continue
         first_line[record.id] = number
         records.append(record)
+        if len(records) >= size:
+            yield records  # type: ignore[misc]
+            records = []
     if issues:
         raise DataValidationError(issues)
-    return records  # type: ignore[return-value]
+    if records:
+        yield records  # type: ignore[misc]
 
 
 def read_many(paths: Sequence[str | Path], record_type: type[R] | str | None = None) -> list[R]:

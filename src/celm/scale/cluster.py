@@ -1,0 +1,57 @@
+"""Joining or starting Ray: what ``--ray [ADDRESS]`` does.
+
+``--ray`` alone starts a Ray on this machine for the run; ``--ray ADDRESS`` (``HOST:PORT`` or
+``ray://HOST:10001``) joins a running cluster, whose workers must have celm installed (the same
+version: the workers unpickle celm's records). ``auto`` joins the cluster this machine belongs to.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+LOCAL = "local"
+INSTALL_HINT = "Ray is not installed; install the scale extra: pip install 'celm[scale]'"
+
+
+class RayUnavailableError(ValueError):
+    """``--ray`` without Ray installed (a ValueError, so the CLI shows it as one clear line)."""
+
+
+def require_ray():
+    """The ``ray`` module, or a clear error saying how to install it."""
+    try:
+        import ray
+    except ImportError as exc:
+        raise RayUnavailableError(INSTALL_HINT) from exc
+    return ray
+
+
+def connect(address: str | None = LOCAL, *, num_cpus: int | None = None):
+    """Make sure this process is connected to Ray and return the ``ray`` module.
+
+    ``None``, ``""`` or ``"local"`` start a local Ray (``num_cpus`` caps it); anything else is the
+    address of a running cluster. A process already connected stays on its cluster."""
+    ray = require_ray()
+    if ray.is_initialized():
+        return ray
+    # Workers on a local Ray inherit the environment; keep their logs off the driver's console unless asked.
+    quiet = os.environ.get("CELM_RAY_VERBOSE") != "1"
+    kwargs = {"logging_level": logging.WARNING if quiet else logging.INFO, "log_to_driver": not quiet,
+              "configure_logging": True}
+    if address in (None, "", LOCAL):
+        ray.init(num_cpus=num_cpus, include_dashboard=False, **kwargs)
+    else:
+        ray.init(address=address, **kwargs)
+    if quiet:
+        import ray.data
+
+        ray.data.DataContext.get_current().enable_progress_bars = False
+    return ray
+
+
+def describe() -> str:
+    """One line about the cluster this process is connected to (for logs and reports)."""
+    ray = require_ray()
+    res = ray.cluster_resources()
+    return f"Ray {ray.__version__}: {len(ray.nodes())} node(s), {res.get('CPU', 0):g} CPU, {res.get('GPU', 0):g} GPU"
