@@ -144,3 +144,26 @@ def test_split_is_stratified_seeded_and_keeps_clusters_together():
     assert other != parts
     with pytest.raises(ValueError, match="shares"):
         split(records, shares={"sft": -1, "rm": 1})
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet="的是不了人我在有他这中大来上国个到说们为子和你地出道也时年", min_size=0, max_size=14),
+                min_size=2, max_size=12), st.data())
+def test_vectorised_jaccard_equals_the_set_jaccard(texts, data):
+    """pair_jaccard (sorted gram arrays, many pairs at once) gives the very floats of
+    overlap.jaccard on Python sets, repeats, short and empty texts included."""
+    import numpy as np
+
+    from celm.curate.dedup import pair_jaccard, shingle_arrays
+    from celm.data.overlap import jaccard
+
+    values, offsets = shingle_arrays(texts, 3)
+    pairs = data.draw(st.lists(st.tuples(st.integers(0, len(texts) - 1), st.integers(0, len(texts) - 1)), min_size=1, max_size=30))
+    ia, ib = np.array([a for a, _ in pairs]), np.array([b for _, b in pairs])
+    got = pair_jaccard(values, offsets, ia, ib, chunk=7)
+    sets = [set(values[offsets[k]:offsets[k + 1]].tolist()) for k in range(len(texts))]
+    assert got.tolist() == [jaccard(sets[a], sets[b]) for a, b in pairs]

@@ -33,3 +33,28 @@ def test_load_and_kill_on_postgresql():
         _check(run_scenario(pg.url, annotators=50, ratings=RATINGS, log=lambda m: None))
     finally:
         pg.stop()
+
+
+@pytest.mark.skipif(not HAVE_PG and not os.environ.get("CI"), reason="no PostgreSQL server binaries (apt install postgresql)")
+def test_servers_started_together_on_one_empty_postgresql():
+    """Several machines behind a proxy start `celm serve` at once on a new database: one migrates
+    and seeds the competence test, the others wait for it (docs/scale.md), and all of them serve."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import create_engine, text
+
+    from celm.server.loadtest import ServerProcess
+
+    pg = Postgres().start()
+    servers = [ServerProcess(pg.url, workers=1) for _ in range(4)]
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda s: s.start(timeout=120), servers))
+        engine = create_engine(pg.url)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM test_questions")).scalar() == 40
+        engine.dispose()
+    finally:
+        for s in servers:
+            s.stop()
+        pg.stop()

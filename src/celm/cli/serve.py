@@ -27,7 +27,8 @@ def serve(
     sample_size: int = typer.Option(200, help="items the reviewer checks per block"),
     acceptance_bar: float = typer.Option(0.95, help="reviewer accuracy below which a block is returned"),
     redteam_model: list[str] = typer.Option(["echo"], help="model specs red-teamers may attack (repeat)"),
-    workers: int = typer.Option(1, help="server processes (use about one per CPU core; needs --secret to share sessions)"),
+    workers: int = typer.Option(1, help="server processes on this machine (about one per CPU core; they share a generated session key). "
+                                              "Servers on several machines need one --secret (CELM_SECRET); see docs/scale.md"),
 ) -> None:
     """Start the server. First create an admin: celm serve create-user admin --role admin"""
     ctx.obj = {"db": db}

@@ -190,22 +190,36 @@ def iter_record_chunks(path: str | Path, record_type: type[R] | str | None = Non
     records: list[Record] = []
     first_line: dict[str, int] = {}
     file = str(path)
-    for number, row in _raw_rows(path, issues):
-        if not isinstance(row, dict):
-            issues.append(Issue(file, number, None, f"row is a {type(row).__name__}, not an object"))
-            continue
-        row_cls = cls or detect_record_type(row)
-        if row_cls is None:
-            issues.append(Issue(file, number, None, f"cannot tell the record type from fields {sorted(row)}"))
-            continue
-        cls = cls or row_cls  # the first row fixes the type for the rest of the file
-        try:
-            record = row_cls.model_validate(row)
-        except ValidationError as exc:
-            for err in exc.errors():
-                field = ".".join(str(p) for p in err["loc"]) or None
-                issues.append(Issue(file, number, field, err["msg"].removeprefix("Value error, ")))
-            continue
+    for number, row in _rows_or_lines(path, issues):
+        record = None
+        if isinstance(row, str):  # a JSONL line: once the type is known, pydantic parses it directly
+            if cls is not None:
+                try:
+                    record = cls.model_validate_json(row)
+                except ValueError:
+                    record = None
+            if record is None:  # the first line, or a bad one: the slow path words the error
+                try:
+                    row = json.loads(row)
+                except json.JSONDecodeError as exc:
+                    issues.append(Issue(file, number, None, f"invalid JSON: {exc.msg} (column {exc.colno})"))
+                    continue
+        if record is None:
+            if not isinstance(row, dict):
+                issues.append(Issue(file, number, None, f"row is a {type(row).__name__}, not an object"))
+                continue
+            row_cls = cls or detect_record_type(row)
+            if row_cls is None:
+                issues.append(Issue(file, number, None, f"cannot tell the record type from fields {sorted(row)}"))
+                continue
+            cls = cls or row_cls  # the first row fixes the type for the rest of the file
+            try:
+                record = row_cls.model_validate(row)
+            except ValidationError as exc:
+                for err in exc.errors():
+                    field = ".".join(str(p) for p in err["loc"]) or None
+                    issues.append(Issue(file, number, field, err["msg"].removeprefix("Value error, ")))
+                continue
         if record.id in first_line:
             issues.append(Issue(file, number, "id", f"duplicate id {record.id!r} (first at line {first_line[record.id]})"))
             continue
@@ -218,6 +232,21 @@ def iter_record_chunks(path: str | Path, record_type: type[R] | str | None = Non
         raise DataValidationError(issues)
     if records:
         yield records  # type: ignore[misc]
+
+
+def _rows_or_lines(path: Path, issues: list[Issue]) -> Iterator[tuple[int, Any]]:
+    """JSONL files as their non-blank lines (text), other formats as parsed rows."""
+    fmt = file_format(path)
+    if fmt not in ("jsonl", "jsonl.gz"):
+        yield from _raw_rows(path, issues)
+        return
+    with (gzip.open if fmt == "jsonl.gz" else open)(path, "rb") as fh:
+        try:
+            for number, text in _decode_lines(fh, str(path), issues):
+                if text.strip():
+                    yield number, text
+        except (OSError, EOFError) as exc:
+            issues.append(Issue(str(path), None, None, f"invalid gzip: {exc}"))
 
 
 def read_many(paths: Sequence[str | Path], record_type: type[R] | str | None = None) -> list[R]:

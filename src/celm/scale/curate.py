@@ -122,8 +122,7 @@ def _confirmed_pairs(batch: dict[str, np.ndarray], *, threshold: float, window: 
     """In one shuffle partition: members of each (band, key) bucket in position order, each paired
     with its next ``window`` members (``_candidate_pairs``'s rule), kept when the exact Jaccard of
     their 3-gram sets reaches ``threshold``."""
-    from celm.curate.dedup import shingle_arrays
-    from celm.data.overlap import jaccard
+    from celm.curate.dedup import pair_jaccard, shingle_arrays
 
     okey, band, key, texts = batch["okey"], batch["band"], batch["key"], batch["text"]
     order = np.lexsort((okey, key, band))
@@ -143,31 +142,20 @@ def _confirmed_pairs(batch: dict[str, np.ndarray], *, threshold: float, window: 
         return {"a": np.zeros(0, dtype=np.int64), "b": np.zeros(0, dtype=np.int64)}
     a, b = np.concatenate(found_a), np.concatenate(found_b)
     ia, ib = np.concatenate(found_ia), np.concatenate(found_ib)
-    a, uniq = np.unique(np.stack([a, b], axis=1), axis=0, return_index=True)
-    ia, ib = ia[uniq], ib[uniq]
-    needed = np.unique(np.concatenate([ia, ib]))
-    values, offsets = shingle_arrays([texts[k] for k in needed], 3)
-    where = {int(k): j for j, k in enumerate(needed)}
-    sets: dict[int, set] = {}
-
-    def grams(k: int) -> set:
-        if k not in sets:
-            j = where[k]
-            sets[k] = set(values[offsets[j]:offsets[j + 1]].tolist())
-        return sets[k]
-
-    keep = np.array([jaccard(grams(int(x)), grams(int(y))) >= threshold for x, y in zip(ia, ib)], dtype=bool)
-    pairs = a[keep]
-    return {"a": pairs[:, 0].astype(np.int64), "b": pairs[:, 1].astype(np.int64)}
+    pairs, first = np.unique(np.stack([a, b], axis=1), axis=0, return_index=True)
+    ia, ib = ia[first], ib[first]
+    # shingle each text once (a text sits in this partition once per band it shares)
+    _, text_of, where = np.unique(okey, return_index=True, return_inverse=True)
+    values, offsets = shingle_arrays([texts[k] for k in text_of], 3)
+    keep = pair_jaccard(values, offsets, where[ia], where[ib]) >= threshold
+    return {"a": pairs[keep, 0].astype(np.int64), "b": pairs[keep, 1].astype(np.int64)}
 
 
 def distributed_clusters(ds, *, threshold: float, num_perm: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Near-duplicate clusters of a dataset with columns ``okey`` (unique, ordered) and ``text``
     (normalised): okeys sorted, and for each the first okey of its exact-duplicate group and of its
     cluster. The same clusters as ``near_duplicate_clusters`` over the texts in okey order."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
+    from celm.curate.dedup import components_from_pairs, lsh_bands
     from celm.data.overlap import NUM_PERM
 
     num_perm = num_perm or NUM_PERM
@@ -181,7 +169,7 @@ def distributed_clusters(ds, *, threshold: float, num_perm: int | None = None) -
     exact_rep[order] = ok[group_first]  # texts equal (by 128-bit hash) share the smallest okey
     okeys = hashes["okey"]
     reps = np.sort(ok[new_group]) if len(ok) else np.zeros(0, dtype=np.int64)
-    bands = next(b for b in (32, 16, 8, 4, 2, 1) if num_perm % b == 0 and (1 / b) ** (b / num_perm) >= threshold - 0.25)
+    bands = lsh_bands(num_perm, threshold)
     parts = max(1, int(np.ceil(len(reps) * bands / PARTITION_ROWS)))
     rep_ref = _put(reps)
     banded = ds.map_batches(_keep_okeys, fn_kwargs={"okeys": rep_ref}, batch_format="numpy", batch_size=None) \
@@ -191,14 +179,7 @@ def distributed_clusters(ds, *, threshold: float, num_perm: int | None = None) -
                                                          batch_format="numpy"), ("a", "b"))
     # connected components over the unique texts; a component's root is its smallest okey
     n = len(reps)
-    root = reps.copy()
-    if len(pairs["a"]) and n:
-        ia, ib = np.searchsorted(reps, pairs["a"]), np.searchsorted(reps, pairs["b"])
-        graph = coo_matrix((np.ones(len(ia), dtype=np.int8), (ia, ib)), shape=(n, n))
-        _, label = connected_components(graph, directed=False)
-        first = np.full(label.max() + 1, np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(first, label, reps)
-        root = first[label]
+    root = reps[components_from_pairs(n, np.searchsorted(reps, pairs["a"]), np.searchsorted(reps, pairs["b"]))] if n else reps
     cluster = root[np.searchsorted(reps, exact_rep)] if n else exact_rep
     sort = np.argsort(okeys, kind="stable")
     return okeys[sort], exact_rep[sort], cluster[sort]

@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from celm.server import backup, competence
-from celm.server.db import make_engine, make_sessionmaker, migrate
+from celm.server.db import make_engine, make_sessionmaker, migrate, schema_lock
 from celm.server.routes import ROUTERS, check_nav
 from celm.server.routes.common import NeedLogin
 from celm.server.security import LoginLimiter, Sessions, security_headers
@@ -65,7 +65,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.state.limiter = LoginLimiter(settings.login_attempts, settings.login_window_s)
     app.state.templates = Jinja2Templates(directory=str(files("celm.server") / "templates"))
 
-    with maker() as s:
+    with schema_lock(settings.db_url), maker() as s:  # one first start seeds (several servers, one database)
         competence.ensure_test_questions(s)
 
     @app.exception_handler(NeedLogin)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.pool import NullPool
 
 
 class Base(DeclarativeBase):
@@ -42,4 +45,32 @@ def migrate(url: str) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(files("celm.server") / "migrations"))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    command.upgrade(cfg, "head")
+    with schema_lock(url):
+        command.upgrade(cfg, "head")
+
+
+#: PostgreSQL advisory lock key for schema changes and first-start seeding ("celm" in ASCII).
+SCHEMA_LOCK = 0x63656C6D
+
+
+@contextmanager
+def schema_lock(url: str):
+    """On PostgreSQL, one ``celm serve`` process at a time migrates and seeds: several servers
+    started together on an empty database (several machines behind a proxy) would otherwise both
+    create the tables, and one would fail. Elsewhere (SQLite: one machine) nothing to do."""
+    if not url.startswith("postgresql"):
+        yield
+        return
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": SCHEMA_LOCK})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": SCHEMA_LOCK})
+                conn.commit()
+    finally:
+        engine.dispose()
