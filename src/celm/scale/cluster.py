@@ -42,7 +42,14 @@ def connect(address: str | None = LOCAL, *, num_cpus: int | None = None):
     if address in (None, "", LOCAL):
         ray.init(num_cpus=num_cpus, include_dashboard=False, **kwargs)
     else:
-        ray.init(address=address, **kwargs)
+        try:
+            ray.init(address=address, **kwargs)
+        except ConnectionError as exc:
+            raise RayUnavailableError(
+                f"could not join the Ray cluster at {address}: {exc}. Check the address (`ray status` on the head) "
+                "and, with Ray's token authentication on (Ray 2.60 turns it on once ~/.ray/auth_token exists), "
+                "run celm with the cluster's token: RAY_AUTH_MODE=token and the token in ~/.ray/auth_token or "
+                "RAY_AUTH_TOKEN (see docs/scale.md)") from exc
     if quiet:
         import ray.data
 

@@ -118,37 +118,25 @@ def _band_rows(batch: dict[str, np.ndarray], *, num_perm: int, bands: int, parts
             "text": np.repeat(batch["text"], bands)}
 
 
-def _confirmed_pairs(batch: dict[str, np.ndarray], *, threshold: float, window: int = 24) -> dict[str, np.ndarray]:
-    """In one shuffle partition: members of each (band, key) bucket in position order, each paired
-    with its next ``window`` members (``_candidate_pairs``'s rule), kept when the exact Jaccard of
-    their 3-gram sets reaches ``threshold``."""
-    from celm.curate.dedup import pair_jaccard, shingle_arrays
+def _confirmed_pairs(batch: dict[str, np.ndarray], *, threshold: float) -> dict[str, np.ndarray]:
+    """In one shuffle partition: for each band, the candidate pairs of its buckets
+    (``bucket_pairs``, the rule one process uses), confirmed by exact Jaccard of the texts' 3-gram
+    sets (pairs already joined in this partition are skipped: the components do not change)."""
+    from celm.curate.dedup import bucket_pairs, confirm_pairs, shingle_arrays
 
     okey, band, key, texts = batch["okey"], batch["band"], batch["key"], batch["text"]
-    order = np.lexsort((okey, key, band))
-    band, key, okey, texts = band[order], key[order], okey[order], texts[order]
-    n = len(okey)
-    found_a, found_b, found_ia, found_ib = [], [], [], []
-    for d in range(1, min(window, n - 1) + 1):
-        same = (band[:-d] == band[d:]) & (key[:-d] == key[d:])
-        if not same.any():
-            break
-        i = np.flatnonzero(same)
-        found_a.append(okey[i])
-        found_b.append(okey[i + d])
-        found_ia.append(i)
-        found_ib.append(i + d)
-    if not found_a:
+    okey_of, text_of, where = np.unique(okey, return_index=True, return_inverse=True)
+    found = []
+    for b in np.unique(band):
+        rows = np.flatnonzero(band == b)
+        rows = rows[np.argsort(where[rows], kind="stable")]  # members in position order
+        found.append(bucket_pairs(key[rows], where[rows]))
+    pairs = np.unique(np.concatenate(found), axis=0) if found else np.zeros((0, 2), dtype=np.int64)
+    if not len(pairs):
         return {"a": np.zeros(0, dtype=np.int64), "b": np.zeros(0, dtype=np.int64)}
-    a, b = np.concatenate(found_a), np.concatenate(found_b)
-    ia, ib = np.concatenate(found_ia), np.concatenate(found_ib)
-    pairs, first = np.unique(np.stack([a, b], axis=1), axis=0, return_index=True)
-    ia, ib = ia[first], ib[first]
-    # shingle each text once (a text sits in this partition once per band it shares)
-    _, text_of, where = np.unique(okey, return_index=True, return_inverse=True)
-    values, offsets = shingle_arrays([texts[k] for k in text_of], 3)
-    keep = pair_jaccard(values, offsets, where[ia], where[ib]) >= threshold
-    return {"a": pairs[keep, 0].astype(np.int64), "b": pairs[keep, 1].astype(np.int64)}
+    values, offsets = shingle_arrays([texts[k] for k in text_of], 3)  # each text once
+    local = confirm_pairs(values, offsets, pairs, threshold)
+    return {"a": okey_of[local[:, 0]].astype(np.int64), "b": okey_of[local[:, 1]].astype(np.int64)}
 
 
 def distributed_clusters(ds, *, threshold: float, num_perm: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
