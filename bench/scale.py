@@ -121,6 +121,7 @@ class WorkerMemory:
 
         self.psutil = psutil
         self.peaks: dict[int, float] = {}
+        self.titles: dict[int, str] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
 
@@ -131,7 +132,9 @@ class WorkerMemory:
                     title = " ".join(p.info["cmdline"] or []) or p.info["name"] or ""
                     if title.startswith("ray::") or "default_worker.py" in title:
                         rss = p.memory_info().rss / 2**30
-                        self.peaks[p.pid] = max(self.peaks.get(p.pid, 0.0), rss)
+                        if rss > self.peaks.get(p.pid, 0.0):
+                            self.peaks[p.pid] = rss
+                            self.titles[p.pid] = title[:60]
                 except (self.psutil.NoSuchProcess, self.psutil.AccessDenied):
                     pass
             self._stop.wait(0.2)
@@ -167,8 +170,14 @@ def same_files(a: Path, b: Path) -> bool:
     return names == sorted(p.name for p in b.iterdir()) and all(filecmp.cmp(a / n, b / n, shallow=False) for n in names)
 
 
-def stage_line(timings: dict, n: int) -> str:
-    return ", ".join(f"{k} {v:.1f} s ({n / v / 1000:.0f}k/s)" if v > 0 else f"{k} 0 s" for k, v in timings.items())
+def stage_line(result: dict, n: int) -> str:
+    """Seconds per stage, with each stage's throughput on its own input (read: the pool)."""
+    inputs = {s["stage"]: s["input"] for s in result["stages"]}
+    parts = []
+    for name, seconds in result["timings"].items():
+        count = inputs.get(name.split("+")[0], n if name == "read" else result["final"])
+        parts.append(f"{name} {seconds:.1f} s ({count / seconds / 1000:.0f}k/s)" if seconds > 0 else f"{name} 0 s")
+    return ", ".join(parts)
 
 
 def main() -> None:
@@ -203,7 +212,7 @@ def main() -> None:
     print(f"\n== one process, streaming: {args.n:,} instructions", flush=True)
     single = run_child(["--child", "stream", config(args.n, f"single-{args.n}"), "-"])
     print(f"   {single['wall']:.1f} s, peak {single['peak_gib']:.2f} GiB, {single['final']:,} records out; "
-          f"{stage_line(single['timings'], args.n)}", flush=True)
+          f"{stage_line(single, args.n)}", flush=True)
 
     print(f"\n== baseline: the whole pool in memory, {args.baseline:,} instructions", flush=True)
     base = run_child(["--child", "memory", config(args.baseline, f"memory-{args.baseline}")])
@@ -222,11 +231,13 @@ def main() -> None:
                     r = run_child(["--child", "ray", config(n, f"ray-{n}"), address])
                 workers = sorted(mem.peaks.values())
                 r["worker_peak_gib"] = max(workers) if workers else 0.0
+                top = sorted(mem.peaks, key=mem.peaks.get, reverse=True)[:3]
+                print("   largest workers: " + "; ".join(f"{mem.titles[p]} {mem.peaks[p]:.2f} GiB" for p in top), flush=True)
                 r["workers"] = len(workers)
                 ray_results[n] = r
                 print(f"   {r['wall']:.1f} s; driver peak {r['peak_gib']:.2f} GiB; {len(workers)} worker processes, "
                       f"peak RSS per worker {r['worker_peak_gib']:.2f} GiB (median {workers[len(workers) // 2] if workers else 0:.2f}); "
-                      f"{stage_line(r['timings'], n)}", flush=True)
+                      f"{stage_line(r, n)}", flush=True)
         finally:
             head.terminate()
             head.wait(timeout=120)

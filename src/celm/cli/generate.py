@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from celm.cli._common import console, err_console, friendly_errors
+from celm.cli._common import console, err_console, friendly_errors, ray_option
 from celm.models.registry import SPEC_HELP
 
 
@@ -29,6 +29,9 @@ def generate(
     cache: Path = typer.Option(None, help="SQLite response cache (default: $CELM_CACHE_DIR or the user cache dir)"),
     fail_fast: bool = typer.Option(False, help="stop at the first failed item instead of recording it"),
     limit: int = typer.Option(None, help="only the first N items"),
+    ray: str = ray_option(),
+    workers: int = typer.Option(None, help="with --ray: model workers (default: one per CPU of the cluster, or per GPU "
+                                "for hf/gguf/vllm on a cluster with GPUs)"),
 ) -> None:
     """Generate a response for every item; a re-run never asks twice, a killed run resumes.
 
@@ -42,12 +45,26 @@ def generate(
     items, shapes = read_prompts(input)
     console.print(f"read {len(items)} prompts from {input} (shapes: {', '.join(f'{k} {v}' for k, v in shapes.items())})")
     items = items[:limit] if limit else items
-    backend = get_model(model)
-    outcome = generate_responses(
-        items, backend, system_prompt=SAFETY_SYSTEM_PROMPT if safety_system_prompt else system_prompt,
-        with_norms=with_norms, params=GenerationParams(max_new_tokens=max_new_tokens, temperature=temperature),
-        cache=cache, concurrency=concurrency, fail_fast=fail_fast,
-    )
+    if ray:
+        from celm.scale.cluster import describe
+        from celm.scale.generate import RayBackend
+
+        backend = RayBackend(model, address=ray, workers=workers)
+        console.print(f"{describe()}; up to {backend.pool.workers} worker(s) for {backend.model_id}")
+    else:
+        backend = get_model(model)
+    try:
+        outcome = generate_responses(
+            items, backend, system_prompt=SAFETY_SYSTEM_PROMPT if safety_system_prompt else system_prompt,
+            with_norms=with_norms, params=GenerationParams(max_new_tokens=max_new_tokens, temperature=temperature),
+            cache=cache, concurrency=concurrency, fail_fast=fail_fast,
+        )
+    except Exception as exc:
+        _lost_workers(exc)
+        raise
+    finally:
+        if ray:
+            backend.close()
     write_records(output, outcome.responses)
     console.print(f"{len(outcome.responses)} responses -> {output} ({outcome.cached} from cache, {outcome.generated} generated)")
     if outcome.failed:
@@ -55,3 +72,14 @@ def generate(
         for r in outcome.failed[:10]:
             err_console.print(f"  {r.item_id}: {r.error}", markup=False, soft_wrap=True)
         raise typer.Exit(1)
+
+
+def _lost_workers(exc: Exception) -> None:
+    """Ray workers that kept dying (celm.scale.actors.WorkerLostError): one clear line, exit code 1."""
+    from celm.scale.actors import WorkerLostError  # no Ray import: records and errors only
+
+    if isinstance(exc, WorkerLostError):
+        from rich.markup import escape
+
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None

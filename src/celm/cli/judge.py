@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from celm.cli._common import console, friendly_errors
+from celm.cli._common import console, friendly_errors, ray_option
 from celm.judge import JUDGE_HELP
 
 app = typer.Typer(help="Safety judges: score, train, calibrate (安全评判器).", no_args_is_help=True)
@@ -22,6 +22,8 @@ def score(
                                "or OpenAI 'messages'"),
     output: Path = typer.Option(..., "--output", "-o", help="where to write the judgements"),
     judge: str = typer.Option(None, "--judge", "-j", help=JUDGE_HELP),
+    ray: str = ray_option(),
+    workers: int = typer.Option(None, help="with --ray: judge workers (default: one per CPU of the cluster)"),
 ) -> None:
     """Judge every response as safe / reject / risk / irrelevant (a three-verdict judge never says irrelevant).
 
@@ -36,7 +38,19 @@ def score(
 
     responses, shapes = read_responses(input)
     console.print(f"read {len(responses)} pairs from {input} (shapes: {', '.join(f'{k} {v}' for k, v in shapes.items())})")
-    records = judge_responses(responses, get_judge(judge))
+    if ray:
+        from celm.scale.judge import RayJudge
+
+        from celm.cli.generate import _lost_workers
+
+        with RayJudge(judge, address=ray, workers=workers) as remote:
+            try:
+                records = judge_responses(responses, remote)
+            except Exception as exc:
+                _lost_workers(exc)
+                raise
+    else:
+        records = judge_responses(responses, get_judge(judge))
     write_records(output, records)
     counts = Counter(r.label for r in records)
     console.print(f"{len(records)} judgements -> {output}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))

@@ -27,6 +27,10 @@ from celm.settings import setting
 DEFAULT_BENCHMARK = "celm-bench"
 #: "base": items as asked; "norms": each item's norms prepended to it (paper 4.3)
 ARMS = ("base", "norms")
+#: where a run runs (Ray or this process), which changes none of its results
+RUN_ON = ("ray", "workers")
+#: settings that change neither what is generated nor how it is judged
+NOT_IN_FINGERPRINT = ("human_labels", *RUN_ON)
 
 
 @dataclass
@@ -55,6 +59,11 @@ class EvalConfig:
                                   "implies --full")
     human_labels: str | None = setting(None, "people's safe/reject/risk/irrelevant labels of this run's responses "
                                        "(the annotation app's `labels` export): report people and judge side by side")
+    ray: str | None = setting(None, "run generation and judging on Ray (the scale extra): --ray alone starts a local Ray, "
+                              "--ray HOST:PORT (or ray://HOST:PORT, auto) joins a cluster; the same run folder, cache "
+                              "and metrics as without it", "--ray")
+    workers: int | None = setting(None, "with --ray: workers for the model and for the judge (default: one per CPU "
+                                  "of the cluster, or per GPU for hf/gguf/vllm on a cluster with GPUs)")
 
     def __post_init__(self) -> None:
         unknown = [a for a in self.arms if a not in ARMS]
@@ -64,8 +73,9 @@ class EvalConfig:
             self.full = True  # a compliance profile's banks are judged whole, never sampled
 
     def fingerprint(self) -> str:
-        # human labels do not change what is generated or judged: same folder, same cache
-        settings = {k: v for k, v in asdict(self).items() if k != "human_labels"}
+        # human labels do not change what is generated or judged, nor does where it runs (Ray or
+        # this process): same folder, same cache, same metrics
+        settings = {k: v for k, v in asdict(self).items() if k not in NOT_IN_FINGERPRINT}
         return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -133,12 +143,11 @@ def default_run_folder(config: EvalConfig) -> Path:
 
 
 def run_eval(config: EvalConfig, folder: str | Path | None = None, *, progress: bool = True, log=print) -> EvalRun:
-    from celm.data.io import read_records, write_json, write_records
+    from celm.data.io import read_records, write_records
     from celm.evaluate.metrics import compute_metrics, norm_ablation
     from celm.evaluate.report import write_reports
     from celm.judge import get_judge
     from celm.judge.calibrate import CalibrationReport
-    from celm.judge.score import judge_responses
     from celm.models import GenerationParams, get_model
     from celm.models.cache import ResponseCache
     from celm.models.runner import generate_responses
@@ -153,9 +162,12 @@ def run_eval(config: EvalConfig, folder: str | Path | None = None, *, progress: 
         items = items[: config.limit]
     if not items:
         raise ValueError("no evaluation items")
-    run_folder.write_config({"config": asdict(config), "versions": versions(), "items": len(items),
+    # where it ran is recorded beside the settings, not among them: with and without Ray it is one run
+    settings = asdict(config)
+    where = {k: settings.pop(k) for k in RUN_ON}
+    run_folder.write_config({"config": settings, "versions": versions(), "items": len(items),
                              "item_ids_sha256": hashlib.sha256("\n".join(i.id for i in items).encode()).hexdigest(),
-                             "started": datetime.now(timezone.utc).isoformat()})
+                             "started": datetime.now(timezone.utc).isoformat(), **({"ray": where} if config.ray else {})})
     params = GenerationParams(max_new_tokens=config.max_new_tokens, temperature=config.temperature, seed=config.seed)
     model = None
     cache = ResponseCache(run_folder.cache_sqlite)
@@ -163,7 +175,7 @@ def run_eval(config: EvalConfig, folder: str | Path | None = None, *, progress: 
     try:
         for arm in config.arms:
             path = run_folder.responses_jsonl(arm)
-            model = model or get_model(config.model)
+            model = model or (_ray_backend(config, log) if config.ray else get_model(config.model))
             outcome = generate_responses(items, model, system_prompt=config.system_prompt, with_norms=arm == "norms",
                                          params=params, cache=cache, concurrency=config.concurrency, progress=progress,
                                          description=f"generating ({arm})")
@@ -176,26 +188,15 @@ def run_eval(config: EvalConfig, folder: str | Path | None = None, *, progress: 
                                    f"{outcome.failed[0].error}); run the same command again to retry them")
     finally:
         cache.close()
+        if config.ray and model is not None:
+            model.close()  # frees the workers' CPUs/GPUs for the judge
 
-    judge = get_judge(config.judge)
-    judgements: dict[str, list[JudgementRecord]] = {}
-    for arm, rs in responses.items():
-        path = run_folder.judgements_jsonl(arm)
-        previous = {}
-        if path.exists():  # a judgement is reused when the same judge (spec, mode, weights) saw the same response text
-            try:
-                previous = {j.id: j for j in read_records(path, "judgement") if j.judge_id == judge.judge_id}
-            except Exception:  # a damaged file is simply recomputed
-                previous = {}
-        texts = {r.id: r.response for r in rs}
-        stamp = run_folder.judged_texts_json(arm)
-        old_texts = json.loads(stamp.read_text(encoding="utf-8")) if stamp.exists() else {}
-        todo = [r for r in rs if not (r.id in previous and old_texts.get(r.id) == r.response)]
-        fresh = {j.id: j for j in judge_responses(todo, judge, progress=progress)} if todo else {}
-        judgements[arm] = [fresh.get(r.id) or previous[r.id] for r in rs]
-        write_records(path, judgements[arm])
-        write_json(stamp, texts)
-
+    judge = _ray_judge(config) if config.ray else get_judge(config.judge)
+    try:
+        judgements = _judge_arms(run_folder, responses, judge, progress)
+    finally:
+        if config.ray:
+            judge.close()
     calibration = CalibrationReport.from_dict(json.loads(Path(config.calibration).read_text(encoding="utf-8"))) if config.calibration else None
     log = EvalLog(arms={arm: compute_metrics(js, seed=config.seed, calibration=calibration) for arm, js in judgements.items()},
                   model=responses[config.arms[0]][0].model if responses else config.model,
@@ -218,3 +219,43 @@ def run_eval(config: EvalConfig, folder: str | Path | None = None, *, progress: 
     run_folder.write_log(log)
     write_reports(folder, log, responses, judgements)
     return EvalRun(folder, config, items, responses, judgements, log)
+
+
+def _ray_backend(config: EvalConfig, log):
+    from celm.scale.cluster import describe
+    from celm.scale.generate import RayBackend
+
+    backend = RayBackend(config.model, address=config.ray, workers=config.workers)
+    log(f"{describe()}; up to {backend.pool.workers} worker(s) for {backend.model_id}")
+    return backend
+
+
+def _ray_judge(config: EvalConfig):
+    from celm.scale.judge import RayJudge
+
+    return RayJudge(config.judge, address=config.ray, workers=config.workers)
+
+
+def _judge_arms(run_folder: RunFolder, responses: dict[str, list[Response]], judge, progress: bool
+                ) -> dict[str, list[JudgementRecord]]:
+    from celm.data.io import read_records, write_json, write_records
+    from celm.judge.score import judge_responses
+
+    judgements: dict[str, list[JudgementRecord]] = {}
+    for arm, rs in responses.items():
+        path = run_folder.judgements_jsonl(arm)
+        previous = {}
+        if path.exists():  # a judgement is reused when the same judge (spec, mode, weights) saw the same response text
+            try:
+                previous = {j.id: j for j in read_records(path, "judgement") if j.judge_id == judge.judge_id}
+            except Exception:  # a damaged file is simply recomputed
+                previous = {}
+        texts = {r.id: r.response for r in rs}
+        stamp = run_folder.judged_texts_json(arm)
+        old_texts = json.loads(stamp.read_text(encoding="utf-8")) if stamp.exists() else {}
+        todo = [r for r in rs if not (r.id in previous and old_texts.get(r.id) == r.response)]
+        fresh = {j.id: j for j in judge_responses(todo, judge, progress=progress)} if todo else {}
+        judgements[arm] = [fresh.get(r.id) or previous[r.id] for r in rs]
+        write_records(path, judgements[arm])
+        write_json(stamp, texts)
+    return judgements

@@ -11,6 +11,8 @@ from celm.judge.base import Judge
 def judge_responses(responses: Sequence[Response], judge: Judge, *, batch: int = 512, progress: bool = True) -> list[JudgementRecord]:
     from rich.progress import Progress
 
+    # a judge spread over Ray workers (celm.scale.judge.RayJudge) wants a chunk for every worker at once
+    batch = max(batch, getattr(judge, "preferred_batch", 0))
     out: list[JudgementRecord] = []
     with Progress(disable=not progress) as bar:
         task = bar.add_task("judging", total=len(responses))

@@ -1,4 +1,5 @@
-"""Run a model over many items: cache first, then batches (local) or bounded concurrency (remote).
+"""Run a model over many items: cache first, then batches (local), bounded concurrency (remote) or
+chunks sharded over Ray actors (celm.scale.generate.RayBackend).
 
 Every result is committed to the cache as it arrives, so a crashed or killed run resumes where it
 stopped; failed items are recorded with their error (never cached) and retried on the next run.
@@ -91,7 +92,9 @@ def generate_responses(
 
         bar, task = _progress(progress and bool(pending), len(pending), description)
         with bar:
-            if model.is_async:
+            if getattr(model, "distributed", False):
+                _run_ray(model, pending, record, concurrency, lambda n: bar.advance(task, n))
+            elif model.is_async:
                 asyncio.run(_run_async(model, pending, record, concurrency, lambda: bar.advance(task)))
             else:
                 _run_batches(model, pending, record, lambda n: bar.advance(task, n))
@@ -114,6 +117,16 @@ def _run_batches(model, pending, record, advance) -> None:
         for (key, request), result in zip(chunk, outs):
             record(key, request, result)
         advance(len(chunk))
+
+
+def _run_ray(model, pending, record, concurrency, advance) -> None:
+    """Pending items over the Ray workers of a RayBackend. Results are recorded here, in the
+    driver, as each chunk arrives: the cache has one writer and a killed run keeps what it got."""
+    for positions, outs in model.stream([r for _, r in pending], concurrency=concurrency):
+        for i, result in zip(positions, outs):
+            key, request = pending[i]
+            record(key, request, result)
+        advance(len(positions))
 
 
 async def _run_async(model, pending, record, concurrency, advance) -> None:

@@ -32,11 +32,15 @@ def connect(address: str | None = LOCAL, *, num_cpus: int | None = None):
 
     ``None``, ``""`` or ``"local"`` start a local Ray (``num_cpus`` caps it); anything else is the
     address of a running cluster. A process already connected stays on its cluster."""
+    # Workers on a local Ray inherit the environment; keep their logs (and Ray Data's progress
+    # lines) off the driver's console unless asked: celm prints its own summary of each stage.
+    quiet = os.environ.get("CELM_RAY_VERBOSE") != "1"
+    if quiet:
+        os.environ.setdefault("RAY_DATA_LOG_LEVEL", "WARNING")  # read when ray.data configures its logging
+        logging.getLogger("ray.data").setLevel(logging.WARNING)  # ... in case it already has
     ray = require_ray()
     if ray.is_initialized():
         return ray
-    # Workers on a local Ray inherit the environment; keep their logs off the driver's console unless asked.
-    quiet = os.environ.get("CELM_RAY_VERBOSE") != "1"
     kwargs = {"logging_level": logging.WARNING if quiet else logging.INFO, "log_to_driver": not quiet,
               "configure_logging": True}
     if address in (None, "", LOCAL):
