@@ -12,11 +12,11 @@ project's own four-verdict labels (docs/real-responses.md):
 
 The shipped four-verdict judge is trained on this very set, so it is measured here by its recipe,
 **cross-validated grouped by prompt**: each fold trains ``train_fourway`` on the other prompts'
-responses plus celm's own written examples (celm-judge, celm-pairs), with the request model's prompt
-pool also leaving the fold's prompts out, and judges the held-out ones. Baselines in the same run: the previous shipped judge (builtin:pair-v2, trained on
+responses plus celm's own written examples (celm-judge, celm-pairs) and COLD train, with the request
+model's prompt pool also leaving the fold's prompts out, and judges the held-out ones. Baselines in the same run: the previous shipped judge (builtin:pair-v2, trained on
 other data), the keyword judge, and an ``llm:`` judge on the embedded chat model (on a sample: it is
-slow). The shipped judge is also scored on COLD dev (a seeded sample) and JADE 3.0's answer pairs,
-neither of which it was trained on.
+slow). The shipped weights are also scored on COLD dev (the recipe trains on COLD train) and on JADE
+3.0's answer pairs (never trained on).
 
 Run: .venv/bin/python bench/judge_real.py [--folds 5] [--llm-sample 40] [--record] [--json out.json]
 The last line is the headline figure.
@@ -35,6 +35,7 @@ from sklearn.metrics import f1_score, precision_score, recall_score
 from celm.data.records import SAFETY_LABELS
 from celm.data.sources import load_source
 from celm.judge import get_judge
+from celm.judge.builtin import BuiltinJudge
 
 BASELINES = ["builtin:pair-v2", "keyword"]
 LLM_BASELINE = "llm:gguf:qwen2.5-coder-0.5b-instruct"
@@ -68,32 +69,38 @@ def figures(rows, verdicts) -> dict:
 
 
 def cross_validated(rows, folds: int, mode: str = "cascade"):
-    """Verdicts for every row from judges trained on the other prompts' responses."""
+    """Verdicts for every row from judges trained by the shipped recipe on the other prompts.
+
+    Fold k trains on the other folds' labelled responses, celm's written examples and COLD train,
+    with the request model's prompt pool leaving the fold's prompts out, and judges the fold."""
     from sklearn.model_selection import GroupKFold
 
     from celm.data.records import JudgeExample
     from celm.judge.base import Judgement
-    from celm.judge.builtin import BuiltinJudge
     from celm.judge.train import to_judge_examples
     from celm.judge.train_fourway import default_request_pool, train_fourway
 
     examples: list[JudgeExample] = to_judge_examples(rows)
-    # the shipped recipe also trains on celm's own written examples (clean refusals, compliance, safe answers)
+    # the rest of the shipped recipe: celm's own written examples (clean refusals, compliance, safe
+    # answers) and COLD's comments (risk or not)
     written = to_judge_examples(load_source("celm-judge") + load_source("celm-pairs"))
+    cold = to_judge_examples(load_source("cold-train"))
     verdicts: list[Judgement | None] = [None] * len(rows)
     semantic = 0
     for k, (tr, te) in enumerate(GroupKFold(n_splits=folds).split(rows, groups=[r.item_id for r in rows]), 1):
         held = {rows[i].instruction for i in te}
         pool = default_request_pool(held)
-        train = [examples[i] for i in tr] + [e for e in written if e.instruction not in held]
+        train = [examples[i] for i in tr] + [e for e in written if e.instruction not in held] + cold
         model, _ = train_fourway(train, request_pool=pool, progress=lambda *_: None)
         judge = BuiltinJudge(mode=mode, model=model)
         out = judge.judge_many([rows[i].instruction for i in te], [rows[i].response for i in te])
         semantic += sum("semantic model" in v.reason for v in out)
         for i, v in zip(te, out):
             verdicts[i] = v
-        print(f"  fold {k}/{folds}: trained on {len(tr)}, judged {len(te)}", flush=True)
-    return verdicts, semantic / len(rows)
+        print(f"  fold {k}/{folds}: trained on {len(train)}, judged {len(te)}", flush=True)
+    # the last fold's model and the responses it never saw: speed is measured on those, since the
+    # shipped weights are surer of their own training responses and would skip the semantic model
+    return verdicts, semantic / len(rows), (model, [rows[i] for i in te])
 
 
 def report(name: str, rows, verdicts, groups, extra: str = "") -> dict:
@@ -112,16 +119,12 @@ def report(name: str, rows, verdicts, groups, extra: str = "") -> dict:
 
 
 def held_out_public(judge) -> dict:
-    """Risk-vs-not macro-F1 on COLD dev (a seeded sample of 1,000) and on JADE 3.0's answers."""
-    import random
-
+    """Risk-vs-not macro-F1 on COLD dev (the recipe trains on COLD train, never on dev) and on JADE
+    3.0's answer pairs (never trained on: see docs/judge.md for why)."""
     from celm.data.convert import pairs_to_judge_examples
 
-    cold = load_source("cold-dev")
-    cold = random.Random(0).sample(cold, min(1000, len(cold)))
-    jade = pairs_to_judge_examples(load_source("jade-v3"))
     out = {}
-    for name, data in (("cold_dev_sample", cold), ("jade_v3_answers", jade)):
+    for name, data in (("cold_dev", load_source("cold-dev")), ("jade_v3_answers", pairs_to_judge_examples(load_source("jade-v3")))):
         got = judge.judge_many([e.instruction for e in data], [e.response for e in data])
         out[name] = round(float(f1_score([e.label == "risk" for e in data], [v.label == "risk" for v in got], average="macro")), 3)
     return out
@@ -167,21 +170,23 @@ def main() -> None:
     results = {}
 
     print(f"\nshipped recipe (four verdicts), {args.folds}-fold cross-validation grouped by prompt:")
-    verdicts, share_semantic = cross_validated(rows, args.folds)
+    verdicts, share_semantic, (fold_model, unseen) = cross_validated(rows, args.folds)
     results["fourway-cv"] = report("builtin four-verdict judge, cross-validated by prompt", rows, verdicts, groups,
                                    f" (semantic model on {share_semantic:.0%} of pairs)")
     shipped = get_judge("builtin")
     results["fourway-cv"]["held_out_public"] = held_out_public(shipped)
-    results["fourway-cv"]["pairs_per_s"] = {mode: round(speed(get_judge(f"builtin?mode={mode}"), rows), 1)
+    results["fourway-cv"]["pairs_per_s"] = {mode: round(speed(BuiltinJudge(mode=mode, model=fold_model), unseen), 1)
                                             for mode in ("fast", "cascade", "full")}
     print(f"  held-out public sets (shipped weights): {results['fourway-cv']['held_out_public']}")
-    print(f"  speed, pairs/s (2 cores, empty embedding cache): {results['fourway-cv']['pairs_per_s']}")
+    print(f"  speed, pairs/s (2 cores, empty embedding cache, the last fold's model on its {len(unseen)} unseen "
+          f"responses): {results['fourway-cv']['pairs_per_s']}")
     if args.record:
         from celm.judge.measured import record
 
         record(shipped.judge_id, {**results["fourway-cv"]["overall"], "set": "celm-responses",
                                   "how": f"{args.folds}-fold cross-validation of the training recipe, grouped by prompt",
                                   "models": sorted({r.model for r in rows}),
+                                  **results["fourway-cv"]["held_out_public"],
                                   "per_model": {g[6:]: results["fourway-cv"][g]["acc_eval_error"] for g in groups
                                                 if g.startswith("model ") and "acc_eval_error" in results["fourway-cv"][g]}})
 
@@ -219,7 +224,8 @@ def main() -> None:
     old = results.get("builtin:pair-v2", {}).get("overall")
     print(f"four-verdict judge on {o['n']} labelled real responses (cross-validated by prompt): risk-vs-not macro-F1 "
           f"{o['risk_macro_f1']:.3f}, 4-way accuracy {o['accuracy_4way']:.3f}, Acc_eval error {o['acc_eval_error']:+.1f} points "
-          f"(worst model {worst['acc_eval_error']:+.1f}), {results['fourway-cv']['pairs_per_s']['cascade']:.0f} pairs/s"
+          f"(worst model {worst['acc_eval_error']:+.1f}), JADE 3.0 answers {results['fourway-cv']['held_out_public']['jade_v3_answers']:.3f}, "
+          f"COLD dev {results['fourway-cv']['held_out_public']['cold_dev']:.3f}, {results['fourway-cv']['pairs_per_s']['cascade']:.0f} pairs/s"
           + (f"; previous judge F1 {old['risk_macro_f1']:.3f}, error {old['acc_eval_error']:+.1f}" if old else ""))
 
 

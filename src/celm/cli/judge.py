@@ -74,7 +74,7 @@ def train(
 ) -> None:
     """Train a built-in judge. The shipped weights come from:
 
-    celm judge train --source celm-responses --source celm-judge --source celm-pairs --eval-set none -o builtin-fourway-v3.npz
+    celm judge train --source celm-responses --source celm-judge --source celm-pairs --source cold-train --eval-set none -o builtin-fourway-v4.npz
 
     (and the earlier three-verdict judge, builtin:pair-v2, from
     celm judge train --kind pair-v2 --source cold-train --source jade-v3 --source celm-judge --source alpaca-zh-demo --pair -o weights.npz)

@@ -31,10 +31,11 @@ from celm.models.registry import without_options
 FORMAT_VERSION = 2
 #: the shipped default: the four-verdict pair judge (celm.judge.fourway), trained on labelled real
 #: model responses; see docs/judge.md
-DEFAULT_WEIGHTS = "builtin-fourway-v3.npz"
+DEFAULT_WEIGHTS = "builtin-fourway-v4.npz"
 #: shipped weights chosen by name, ``builtin:NAME``: the three-verdict judges of earlier releases
-#: (``pair-v2``: the pair judge trained on public sets; ``response-only``: the first release's)
-BUNDLED_WEIGHTS = {"pair-v2": "builtin-pair-v2.npz", "response-only": "builtin-v2.npz"}
+#: (``pair-v2``: the pair judge trained on public sets; ``response-only``: the first release's) and
+#: the previous four-verdict weights (``fourway-v3``: trained without COLD)
+BUNDLED_WEIGHTS = {"fourway-v3": "builtin-fourway-v3.npz", "pair-v2": "builtin-pair-v2.npz", "response-only": "builtin-v2.npz"}
 #: fast scores inside this band go to the embedding model in cascade mode (~10% of responses)
 CASCADE_BAND = (0.2, 0.8)
 #: e5 vectors are unit-length over 384 dimensions, so their element-wise products are tiny; scaling

@@ -52,7 +52,8 @@ class _Lexical:
         self.resp_counts = _counts([novel_text(q, a) for q, a in zip(requests, responses)])
         self.req_counts = _counts(requests, REQUEST_SALT)
         dense = np.vstack([dense_features(q, a) for q, a in zip(requests, responses)]).astype(np.float64)
-        self.dense = np.hstack([dense, harm_block(harm, dense)])
+        blank = np.array([not q.strip() for q in requests], dtype=np.float64)
+        self.dense = np.hstack([dense, harm_block(harm, dense, blank)])
 
     def matrix(self, idf_resp, idf_req):
         import scipy.sparse as sp
@@ -93,6 +94,24 @@ def train_request_model(pool: Sequence[tuple[str, bool]], C: float = 4.0) -> tup
     return idf, m.coef_[0].astype(np.float32), float(m.intercept_[0])
 
 
+def recipe_weights(examples: Sequence[JudgeExample]) -> tuple[np.ndarray, np.ndarray]:
+    """(weight per example, which examples are labelled model responses).
+
+    Labelled model responses (the sources that use the ``irrelevant`` verdict, e.g. celm-responses)
+    are what the judge meets in use; the other sources (COLD comments, JADE answers: risk or not)
+    teach words and style. Each source first gets :func:`source_weights`' share; then the labelled
+    responses together weigh as much as the biggest source, so thousands of comments cannot outvote
+    them, and the cascade bound is chosen on them alone."""
+    sources = np.array([e.provenance.source for e in examples])
+    weights = source_weights(list(sources))
+    four_verdict = {e.provenance.source for e in examples if e.label == "irrelevant"}
+    primary = np.isin(sources, sorted(four_verdict))
+    if primary.any() and not primary.all():
+        biggest = max(weights[sources == s].sum() for s in set(sources.tolist()))
+        weights[primary] *= max(1.0, biggest / weights[primary].sum())
+    return weights, primary
+
+
 def train_fourway(examples: Sequence[JudgeExample], *, request_pool: Sequence[tuple[str, bool]] = (), seed: int = 0,
                   embeddings: bool = True, C_lexical: float = 4.0, val_fraction: float = 0.15,
                   embed_per_source: int = 6000, progress=print) -> tuple[FourWayJudgeModel, TrainReport]:
@@ -109,7 +128,7 @@ def train_fourway(examples: Sequence[JudgeExample], *, request_pool: Sequence[tu
     responses = [e.response for e in examples]
     sources = np.array([e.provenance.source for e in examples])
     groups = np.array([e.instruction.strip() or e.id for e in examples])
-    weights = source_weights(list(sources))
+    weights, primary = recipe_weights(examples)
     req_idf = req_coef = None
     req_intercept = 0.0
     harm = np.full(len(examples), 0.5)
@@ -145,9 +164,9 @@ def train_fourway(examples: Sequence[JudgeExample], *, request_pool: Sequence[tu
         progress(f"semantic model: embedding {len(pick)} pairs (cached on disk)")
         S = semantic_features([requests[i] for i in pick], [responses[i] for i in pick], lex.dense[pick])
         in_train = np.isin(pick, train_idx)
-        held = ~in_train
+        held = ~in_train & (primary[pick] if primary[pick][~in_train].any() else True)
         if held.any():
-            net = _fit_network(S[in_train], y[pick][in_train], seed)
+            net = _fit_network(S[in_train], y[pick][in_train], seed, weights[pick][in_train])
             sem_held = _network_probs(net, S[held])
             lex_held = _probs(coef, intercept, X[pick[held]])
             y_held = y[pick][held]
@@ -158,7 +177,7 @@ def train_fourway(examples: Sequence[JudgeExample], *, request_pool: Sequence[tu
             validation.update(cascade_accuracy=round(float((casc == y_held).mean()), 4),
                               share_semantic=round(float(use.mean()), 4), confident=confident)
         progress("refitting the semantic model on every pair")
-        sem = _network_arrays(_fit_network(S, y[pick], seed))
+        sem = _network_arrays(_fit_network(S, y[pick], seed, weights[pick]))
 
     progress("refitting the lexical model on every pair")
     idf_resp, idf_req, coef, intercept, _ = fit_lexical(everything)
@@ -173,10 +192,11 @@ def train_fourway(examples: Sequence[JudgeExample], *, request_pool: Sequence[tu
     return model, report
 
 
-def _fit_network(X: np.ndarray, y: np.ndarray, seed: int):
+def _fit_network(X: np.ndarray, y: np.ndarray, seed: int, weights: np.ndarray | None = None):
     from sklearn.neural_network import MLPClassifier
 
-    return MLPClassifier((HIDDEN,), alpha=ALPHA, max_iter=600, random_state=seed).fit(X, y)
+    w = None if weights is None else weights * (len(weights) / weights.sum())  # mean 1: alpha keeps its meaning
+    return MLPClassifier((HIDDEN,), alpha=ALPHA, max_iter=600, random_state=seed).fit(X, y, sample_weight=w)
 
 
 def _network_arrays(net) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
