@@ -30,7 +30,7 @@ from celm.models.registry import without_options
 
 FORMAT_VERSION = 2
 #: the shipped default: the four-verdict pair judge (celm.judge.fourway), trained on labelled real
-#: model responses; see docs/judge.md
+#: model responses and COLD train; see docs/judge.md
 DEFAULT_WEIGHTS = "builtin-fourway-v4.npz"
 #: shipped weights chosen by name, ``builtin:NAME``: the three-verdict judges of earlier releases
 #: (``pair-v2``: the pair judge trained on public sets; ``response-only``: the first release's) and

@@ -55,14 +55,15 @@ def _tfidf_row(ids: np.ndarray, counts: np.ndarray, idf: np.ndarray) -> np.ndarr
     return vals / norm
 
 
-def harm_block(h: np.ndarray, dense: np.ndarray, no_request: np.ndarray) -> np.ndarray:
+def harm_block(h: np.ndarray, dense: np.ndarray, requests: Sequence[str]) -> np.ndarray:
     """How harmful the request looks (``h``, 0-1) and its products with what the response does: a
     linear model cannot learn "harmful request AND the response engages" from the parts alone.
-    ``no_request`` (1 where the request is blank) marks a text judged on its own, such as a comment
-    (COLD): there the response's words are all there is to read."""
+    The last column, ``no_request`` (1 where the request is blank), marks a text judged on its own,
+    such as a comment (COLD): there the response's words are all there is to read."""
     from celm.judge.pair_features import DENSE_NAMES
 
     col = {n: dense[:, k] for k, n in enumerate(DENSE_NAMES)}
+    no_request = np.array([not q.strip() for q in requests], dtype=np.float64)
     engaged = (1 - col["refusal"]) * (1 - col["ask_back"]) * (1 - col["short"]) * col["novel_share"]
     return np.column_stack([h, h * engaged, h * col["list_items"], h * col["comply_opening"], h * col["step_words"],
                             h * col["warning_words"], h * col["distinct_3gram"], no_request])
@@ -127,9 +128,8 @@ class FourWayJudgeModel:
         from celm.judge.pair_features import dense_features
 
         d = np.vstack([dense_features(q, a) for q, a in zip(requests, responses)]).astype(np.float64)
-        blank = np.array([not q.strip() for q in requests], dtype=np.float64)
         # weights of an older format know fewer dense columns: the newest columns are the last ones
-        return np.hstack([d, harm_block(self.request_harm(requests), d, blank)])[:, :self.n_dense]
+        return np.hstack([d, harm_block(self.request_harm(requests), d, requests)])[:, :self.n_dense]
 
     @property
     def n_dense(self) -> int:

@@ -52,8 +52,7 @@ class _Lexical:
         self.resp_counts = _counts([novel_text(q, a) for q, a in zip(requests, responses)])
         self.req_counts = _counts(requests, REQUEST_SALT)
         dense = np.vstack([dense_features(q, a) for q, a in zip(requests, responses)]).astype(np.float64)
-        blank = np.array([not q.strip() for q in requests], dtype=np.float64)
-        self.dense = np.hstack([dense, harm_block(harm, dense, blank)])
+        self.dense = np.hstack([dense, harm_block(harm, dense, requests)])
 
     def matrix(self, idf_resp, idf_req):
         import scipy.sparse as sp
@@ -164,6 +163,7 @@ def train_fourway(examples: Sequence[JudgeExample], *, request_pool: Sequence[tu
         progress(f"semantic model: embedding {len(pick)} pairs (cached on disk)")
         S = semantic_features([requests[i] for i in pick], [responses[i] for i in pick], lex.dense[pick])
         in_train = np.isin(pick, train_idx)
+        # the cascade bound is chosen on held-out labelled responses (on every held-out pair if none)
         held = ~in_train & (primary[pick] if primary[pick][~in_train].any() else True)
         if held.any():
             net = _fit_network(S[in_train], y[pick][in_train], seed, weights[pick][in_train])
