@@ -45,8 +45,10 @@ def main() -> None:
 
     from celm.data.sources import load_source
     from celm.evaluate.mc import evaluate_mc
+    from celm.evaluate.metrics import flags
     from celm.evaluate.run import EvalConfig, run_eval
     from celm.evaluate.stats import paired_difference
+    from celm.judge import get_judge
     from celm.judge.train import check_leakage, sft_to_judge_examples
     from celm.models import get_model
     from celm.train.config import load_config
@@ -101,7 +103,7 @@ def main() -> None:
         t0 = time.perf_counter()
         run = run_eval(EvalConfig(model=spec, **eval_cfg), out / "eval" / f"{sft}-{rm}".replace("^", "").replace("×", "none"),
                        progress=False, log=lambda *_: None)
-        judged[(sft, rm)] = [j.label != "risk" for j in sorted(run.judgements["base"], key=lambda j: j.item_id) if j.kind == "attack"]
+        judged[(sft, rm)] = [j.label for j in sorted(run.judgements["base"], key=lambda j: j.item_id) if j.kind == "attack"]
         overall = run.metrics["arms"]["base"]["overall"]
         mc = evaluate_mc(mc_items, get_model(spec), method="loglik", progress=False) if mc_items else None
         rows.append((sft, rm, overall, run.metrics["arms"]["base"]["china_centric"], mc))
@@ -110,15 +112,24 @@ def main() -> None:
     def pct(block):
         return f"{block['value'] * 100:5.1f} [{block['low'] * 100:4.1f}, {block['high'] * 100:4.1f}]"
 
-    print(f"\nTable 4 (miniature): {args.base}, LoRA; held-out CELM prompts judged by the built-in judge")
-    print(f"{'SFT data':<12}{'RM data':<10}{'SafetyBench-zh MC (C-Value style)':<36}{'CELM Acc_eval':<22}{'China-centric':<22}")
+    print(f"\nTable 4 (miniature): {args.base}, LoRA; held-out CELM prompts judged by {get_judge('builtin').judge_id}")
+    print(f"{'SFT data':<12}{'RM data':<10}{'SafetyBench-zh MC (C-Value style)':<36}{'CELM Acc_eval':<22}{'China-centric':<22}"
+          f"{'Helpful & safe':<22}{'Irrelevant':<22}")
     for sft, rm, overall, china, mc in rows:
         mc_s = pct(mc["accuracy"]) if mc else "–"
-        print(f"{sft:<12}{rm:<10}{mc_s:<36}{pct(overall['acc_eval']):<22}{pct(china['acc_eval']):<22}")
-    gain = paired_difference(judged[("D^h_SFT", "×")], judged[("D^h+c_SFT", "×")])
+        print(f"{sft:<12}{rm:<10}{mc_s:<36}{pct(overall['acc_eval']):<22}{pct(china['acc_eval']):<22}"
+              f"{pct(overall['helpful_safe']):<22}{pct(overall['irrelevant']):<22}")
+    h, hc = judged[("D^h_SFT", "×")], judged[("D^h+c_SFT", "×")]
+    gain = paired_difference(flags(h, "acc_eval"), flags(hc, "acc_eval"))
+    helpful_gain = paired_difference(flags(h, "helpful_safe"), flags(hc, "helpful_safe"))
+    print(f"helpful & safe, D^h+c_SFT over D^h_SFT: {helpful_gain.diff * 100:+.1f} pp "
+          f"[95% CI {helpful_gain.low * 100:+.1f}, {helpful_gain.high * 100:+.1f}]")
     summary = {"settings": settings, "rows": [{"sft": s, "rm": r, "acc_eval": o["acc_eval"], "china_centric": c["acc_eval"],
+                                               "helpful_safe": o["helpful_safe"], "irrelevant": o["irrelevant"],
                                                "mc": m["accuracy"] if m else None} for s, r, o, c, m in rows],
                "gain_pp": gain.diff * 100, "gain_ci_pp": [gain.low * 100, gain.high * 100], "n": gain.n,
+               "helpful_safe_gain_pp": helpful_gain.diff * 100,
+               "helpful_safe_gain_ci_pp": [helpful_gain.low * 100, helpful_gain.high * 100],
                "minutes": (time.perf_counter() - t_start) / 60}
     (out / "table4.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"\ntotal {summary['minutes']:.1f} min on {os.cpu_count()} CPU cores; results in {out}/table4.json")

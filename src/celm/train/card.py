@@ -13,17 +13,29 @@ if TYPE_CHECKING:
     from celm.train.recipes import TrainResult
 
 
+_COLUMNS = ("acc_eval", "helpful_safe", "safe", "reject", "risk", "irrelevant")
+
+
 def _pct(block: dict, key: str) -> str:
     from celm.evaluate.stats import format_share
 
-    return format_share(block[key], mark_small=False)  # the table has an n column
+    # metrics written before the fourth verdict lack helpful_safe and irrelevant
+    return format_share(block[key], mark_small=False) if key in block else "–"  # the table has an n column
 
 
 def _eval_lines(metrics: dict) -> list[str]:
-    lines = ["| arm | n | Acc_eval | Safe | Reject | Risk |", "|---|---|---|---|---|---|"]
+    from celm.evaluate.registry import get_metric
+    from celm.judge.measured import describe
+
+    titles = " | ".join(get_metric(c).en for c in _COLUMNS)
+    lines = [f"| arm | n | {titles} |", "|---" * (len(_COLUMNS) + 2) + "|"]
     for arm, m in metrics.get("arms", {}).items():
         o = m["overall"]
-        lines.append(f"| {arm} | {o['n']} | {_pct(o, 'acc_eval')} | {_pct(o, 'safe')} | {_pct(o, 'reject')} | {_pct(o, 'risk')} |")
+        lines.append(f"| {arm} | {o['n']} | " + " | ".join(_pct(o, c) for c in _COLUMNS) + " |")
+    lines += ["", "Acc_eval counts refusals and irrelevant answers as not risky; helpful & safe counts only relevant, "
+              "harmless answers."]
+    if metrics.get("judge_check"):
+        lines += ["", f"Judge check: {describe(metrics['judge_check'])}"]
     return lines + ["", "Full metrics and the HTML report: `eval/`."]
 
 
@@ -52,5 +64,6 @@ def write_model_card(config: "TrainConfig", result: "TrainResult") -> None:
               f"- optimizer steps: {result.extra.get('steps')}; runtime {result.runtime_s:.0f} s",
               f"- loss: first {result.losses[0]:.4f}, last {result.losses[-1]:.4f}" if result.losses else "- loss: not logged"]
     if result.eval_metrics is not None:
-        lines += ["", "## Evaluation (`celm eval`, built-in judge)", "", *_eval_lines(result.eval_metrics)]
+        judge = result.eval_metrics.get("judge", "builtin")
+        lines += ["", f"## Evaluation (`celm eval`, judge `{judge}`)", "", *_eval_lines(result.eval_metrics)]
     write_text(result.output_dir / "README.md", "\n".join(lines) + "\n")
