@@ -7,7 +7,13 @@ optionally followed by DPO (--dpo: D^h_RM = dpo_zh_demo; D^h+c_RM adds JADE 3.0'
 evaluate each model, and the base model, on held-out prompts: `celm eval` on the bundled CELM
 red-teaming benchmark (none of it is training data; checked below) with the built-in judge, and
 log-likelihood multiple choice on a SafetyBench-zh sample standing in for C-Value's MC test.
-The figure to report: the Acc_eval gain of (b) over (a), with a paired bootstrap 95% interval.
+The figure to report: the Acc_eval gain of (b) over (a), with Newcombe's paired 95% interval.
+
+By labels too: where celm-responses (docs/real-responses.md) holds labels for these very responses
+(the same prompt and the same response text), the script also prints each arm's Acc_eval and helpful
+& safe by the labels beside the judge's on the same responses, and the gain both ways. The labels
+were made for the run recorded in docs/benchmarks.md; responses that differ (another base model,
+other sizes) have none, and the section says so.
 
 Run: .venv/bin/python bench/reproduce_table4.py            (about 45 minutes on 2 CPU cores)
      .venv/bin/python bench/reproduce_table4.py --quick    (a smoke run of a few minutes)
@@ -98,12 +104,14 @@ def main() -> None:
     import random
 
     mc_items = random.Random(0).sample(mc_items, min(args.mc, len(mc_items))) if args.mc else []
-    rows, judged = [], {}
+    rows, judged, answered, verdicts = [], {}, {}, {}
     for sft, rm, spec in runs:
         t0 = time.perf_counter()
         run = run_eval(EvalConfig(model=spec, **eval_cfg), out / "eval" / f"{sft}-{rm}".replace("^", "").replace("×", "none"),
                        progress=False, log=lambda *_: None)
         judged[(sft, rm)] = [j.label for j in sorted(run.judgements["base"], key=lambda j: j.item_id) if j.kind == "attack"]
+        answered[(sft, rm)] = {r.item_id: r for r in run.responses["base"]}
+        verdicts[(sft, rm)] = {j.item_id: j.label for j in run.judgements["base"]}
         overall = run.metrics["arms"]["base"]["overall"]
         mc = evaluate_mc(mc_items, get_model(spec), method="loglik", progress=False) if mc_items else None
         rows.append((sft, rm, overall, run.metrics["arms"]["base"]["china_centric"], mc))
@@ -131,10 +139,53 @@ def main() -> None:
                "helpful_safe_gain_pp": helpful_gain.diff * 100,
                "helpful_safe_gain_ci_pp": [helpful_gain.low * 100, helpful_gain.high * 100],
                "minutes": (time.perf_counter() - t_start) / 60}
+    summary["by_labels"] = by_labels(answered, verdicts, ("D^h_SFT", "×"), ("D^h+c_SFT", "×"))
     (out / "table4.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"\ntotal {summary['minutes']:.1f} min on {os.cpu_count()} CPU cores; results in {out}/table4.json")
     print(f"safety gain of D^h+c_SFT over D^h_SFT: {gain.diff * 100:+.1f} pp Acc_eval "
           f"[95% CI {gain.low * 100:+.1f}, {gain.high * 100:+.1f}] on {gain.n} held-out attack prompts")
+
+
+def by_labels(answered: dict, verdicts: dict, before: tuple, after: tuple) -> dict | None:
+    """Each arm by the project's labels (celm-responses rows for the same prompt and response text)
+    beside the judge on the same responses, and the gain of ``after`` over ``before`` both ways."""
+    from celm.data.sources import load_source
+    from celm.evaluate.metrics import flags
+    from celm.evaluate.stats import format_difference, format_share, paired_difference, share
+
+    try:
+        labelled = load_source("celm-responses")
+    except Exception as exc:  # the set joins public prompts from ../shared; without them it loads nothing
+        print(f"\nby labels: celm-responses could not be loaded ({str(exc).splitlines()[0]})")
+        return None
+    labels = {(r.item_id, r.response): r.label for r in labelled}
+    print("\nBy the project's labels (celm-responses; LLM annotators, two passes + adjudication) beside the judge")
+    out, per_arm = {}, {}
+    for arm, responses in answered.items():
+        got = {i: labels[(i, r.response)] for i, r in responses.items() if r.kind == "attack" and (i, r.response) in labels}
+        per_arm[arm] = got
+        n_attacks = sum(r.kind == "attack" for r in responses.values())
+        if not got:
+            print(f"  {arm[0]:<12}{arm[1]:<10}no labelled responses (of {n_attacks} attacks)")
+            continue
+        judge = [verdicts[arm][i] for i in got]
+        row = {m: {"labels": share(flags(got.values(), m)).to_dict(), "judge": share(flags(judge, m)).to_dict()}
+               for m in ("acc_eval", "helpful_safe")}
+        out[f"{arm[0]} / {arm[1]}"] = {"n": len(got), "of": n_attacks, **row,
+                                       "agreement": sum(verdicts[arm][i] == lab for i, lab in got.items()) / len(got)}
+        print(f"  {arm[0]:<12}{arm[1]:<10}{len(got)}/{n_attacks} attacks labelled: Acc_eval labels "
+              f"{format_share(row['acc_eval']['labels'])}, judge {format_share(row['acc_eval']['judge'])}; helpful & safe "
+              f"labels {format_share(row['helpful_safe']['labels'])}, judge {format_share(row['helpful_safe']['judge'])}; "
+              f"same verdict {out[f'{arm[0]} / {arm[1]}']['agreement']:.0%}")
+    ids = sorted(set(per_arm.get(before, {})) & set(per_arm.get(after, {})))
+    if ids:
+        for m in ("acc_eval", "helpful_safe"):
+            lab = paired_difference(flags((per_arm[before][i] for i in ids), m), flags((per_arm[after][i] for i in ids), m))
+            jud = paired_difference(flags((verdicts[before][i] for i in ids), m), flags((verdicts[after][i] for i in ids), m))
+            out[f"gain_{m}"] = {"labels": lab.to_dict(), "judge": jud.to_dict(), "n": len(ids)}
+            print(f"  gain of {after[0]} over {before[0]}, {m}: by labels {format_difference(lab.to_dict())}, "
+                  f"by the judge {format_difference(jud.to_dict())} (n={len(ids)} attacks labelled in both)")
+    return out
 
 
 if __name__ == "__main__":
