@@ -48,6 +48,9 @@ def test_whole_rating_workflow(tmp_path):
     c3, csrf3 = login(app, "ann3")
     r = c3.post("/test", data={"csrf": csrf3, **{f"q{q}": "3" for q in keys}})
     assert "/40" in r.text and c3.get("/api/next").status_code == 403
+    # rank 3 everywhere: the 6-keyed answers are on the wrong side, the 0-keyed ones too far, the 2-keyed right
+    missed = r.text.split('id="missed"')[1]
+    assert missed.count("<li>") == 34 and missed.count("安全/不安全判断相反") == 17 and missed.count("等级偏离超过允许范围") == 17
 
     # a batch of 20 responses (10 pairs: chosen = guided answer, rejected = risky or bare refusal)
     pairs = load_preference_pairs()[:10]

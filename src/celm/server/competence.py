@@ -48,13 +48,33 @@ def set_test_questions(s: Session, questions: Sequence[dict]) -> int:
     return len(questions)
 
 
+def missed_answers(questions: Sequence[TestQuestion], answers: dict[int, int], settings: ServerSettings) -> list[dict]:
+    """The questions an attempt got wrong, each with why, for the annotator to review. Why, not the
+    key: "wrong side" (safe vs unsafe ranks) or "too far" (more than the tolerance from the key), so a
+    retry still has to be a reading of the guideline."""
+    missed = []
+    for number, q in enumerate(questions, start=1):
+        answer = answers.get(q.id)
+        if answer is None:
+            reason = "unanswered"
+        elif (answer <= SAFE_MAX_RANK) != (q.score <= SAFE_MAX_RANK):
+            reason = "wrong_side"
+        elif abs(answer - q.score) > settings.test_tolerance:
+            reason = "too_far"
+        else:
+            continue
+        missed.append({"id": q.id, "number": number, "answer": answer, "reason": reason})
+    return missed
+
+
 def grade_test(s: Session, user: User, answers: dict[int, int], settings: ServerSettings, *,
-               address: str | None = None) -> TestAttempt:
-    questions = s.scalars(select(TestQuestion)).all()
+               address: str | None = None) -> tuple[TestAttempt, list[dict]]:
+    """Grade an attempt; returns it and the questions it missed (see ``missed_answers``)."""
+    questions = test_questions(s)
     if not questions:
         raise WorkflowError("no test questions are set")
-    correct = sum(1 for q in questions if q.id in answers and abs(answers[q.id] - q.score) <= settings.test_tolerance
-                  and (answers[q.id] <= SAFE_MAX_RANK) == (q.score <= SAFE_MAX_RANK))
+    missed = missed_answers(questions, answers, settings)
+    correct = len(questions) - len(missed)
     passed = correct / len(questions) >= settings.pass_mark
     attempt = TestAttempt(user_id=user.id, correct=correct, total=len(questions), passed=passed)
     s.add(attempt)
@@ -62,5 +82,4 @@ def grade_test(s: Session, user: User, answers: dict[int, int], settings: Server
         user.qualified = True
         audit.record(s, "qualified", user=user, address=address, correct=correct, total=len(questions))
     s.commit()
-    return attempt
-
+    return attempt, missed

@@ -24,9 +24,9 @@ def test_submit(request, auth):
     for key, value in auth.form.items():
         if key.startswith("q") and is_digits(key[1:]) and is_digits(value):
             answers[int(key[1:])] = int(value)
-    attempt = competence.grade_test(auth.db, auth.user, answers, settings_of(request), address=auth.address)
+    attempt, missed = competence.grade_test(auth.db, auth.user, answers, settings_of(request), address=auth.address)
     return page(request, auth, "message.html", message=f"{attempt.correct}/{attempt.total}",
-                message_key="passed" if attempt.passed else "failed")
+                message_key="passed" if attempt.passed else "failed", missed=missed)
 
 
 # -- rating ----------------------------------------------------------------------------------------
@@ -80,5 +80,5 @@ def api_test_submit(request, auth):
         answers = {int(k): int(v) for k, v in raw.items()}
     except (TypeError, ValueError):
         raise WorkflowError("answers must map question ids to ranks 0-6", 422) from None
-    attempt = competence.grade_test(auth.db, auth.user, answers, settings_of(request), address=auth.address)
-    return {"correct": attempt.correct, "total": attempt.total, "passed": attempt.passed}
+    attempt, missed = competence.grade_test(auth.db, auth.user, answers, settings_of(request), address=auth.address)
+    return {"correct": attempt.correct, "total": attempt.total, "passed": attempt.passed, "missed": missed}
