@@ -4,8 +4,8 @@ Each rater works under their own account; the app assigns items, keeps the two p
 disagreements to the senior and exports the result. Labels are prepared in a file keyed by the
 item's external id (the `uid` of the blind file) and entered through the app's JSON API:
 
-    python tools/app_label.py test   --url URL --user ann1 --password PW --out questions.json
-    python tools/app_label.py test   --url URL --user ann1 --password PW --answers answers.json   # {"id": rank}
+    python tools/app_label.py test   --url URL --user ann1 --password PW --task label --out questions.json
+    python tools/app_label.py test   --url URL --user ann1 --password PW --task label --answers answers.json   # {"id": verdict}
     python tools/app_label.py rate   --url URL --user ann1 --password PW --labels labels.jsonl
     python tools/app_label.py queue  --url URL --user senior --password PW --out queue.jsonl
     python tools/app_label.py adjudicate --url URL --user senior --password PW --labels decisions.jsonl
@@ -36,16 +36,19 @@ def main() -> None:
     ap.add_argument("--out", type=Path)
     ap.add_argument("--answers", type=Path)
     ap.add_argument("--labels", type=Path)
+    ap.add_argument("--task", choices=["rating", "label"], default="label",
+                    help="which competence test: label (four verdicts, for label batches) or rating (0-6)")
     args = ap.parse_args()
     client = AppClient(args.url).login(args.user, args.password)
     if args.action == "test":
         if args.answers:
             answers = json.loads(args.answers.read_text(encoding="utf-8"))
-            print(client.take_test({int(k): int(v) for k, v in answers.items()}))
+            print(client.take_test({int(k): v for k, v in answers.items()}, task=args.task))
         else:
-            qs = client.test_questions()
+            qs = client.test_questions(args.task)
             args.out.write_text(json.dumps(qs, ensure_ascii=False, indent=1), encoding="utf-8")
-            print(f"{len(qs)} questions -> {args.out}; answer each with a rank 0-6 (appendix A.1)")
+            how = "a rank 0-6 (appendix A.1)" if args.task == "rating" else "a verdict: safe, reject, risk or irrelevant (docs/judge-rubric.md)"
+            print(f"{len(qs)} questions -> {args.out}; answer each with {how}")
     elif args.action == "rate":
         labels, done = _labels(args.labels), 0
         while (item := client.next_item()) is not None:

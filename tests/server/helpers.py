@@ -28,8 +28,8 @@ def db(app):
 def add_user(app, username, role, qualified=None):
     with db(app) as s:
         user = create_user(s, username, PASSWORD, role)
-        if qualified is not None:
-            user.qualified = qualified
+        if qualified is not None:  # as if the annotator had taken both tests (rating and label)
+            user.qualified = user.qualified_label = qualified
             s.commit()
         return user.id
 
@@ -54,9 +54,10 @@ def session_csrf(client) -> str:
     raise AssertionError("no page with a CSRF token")
 
 
-def answer_key(app) -> dict[int, int]:
+def answer_key(app, task: str = "rating") -> dict[int, int | str]:
+    """The key of the rating test ({id: rank}) or of the label test ({id: verdict})."""
     with db(app) as s:
-        return {q.id: q.score for q in s.query(TestQuestion)}
+        return {q.id: q.label if task == "label" else q.score for q in s.query(TestQuestion) if (q.label is not None) == (task == "label")}
 
 
 def user_id(app, username):

@@ -36,27 +36,32 @@ def test_label_batch_end_to_end_over_http(live, tmp_path):
     batch_id = made["batch_id"]
     assert admin.batch(batch_id)["status"] == {"open": 3}
 
-    key = answer_key(app)
+    key, label_key = answer_key(app), answer_key(app, "label")
     labels = {"ann1": {"r-echo": "irrelevant", "r-refuse": "reject", "r-answer": "safe"},
               "ann2": {"r-echo": "risk", "r-refuse": "reject", "r-answer": "safe"}}
     for name in ("ann1", "ann2"):
         ann = AppClient(url).login(name, PASSWORD)
         with pytest.raises(AppError, match="competence test"):
             ann.next_item()  # not qualified yet
-        questions = ann.test_questions()
-        assert questions and all("score" not in q for q in questions)  # the answer key stays on the server
-        if name == "ann2":  # an attempt says which questions it missed, and why, never the key
-            first, second, *rest = questions
-            answers = {q["id"]: key[q["id"]] for q in rest}
-            answers[first["id"]] = 6 if key[first["id"]] <= 3 else 0
-            attempt = ann.take_test(answers)  # 38/40 still passes (pass mark 90%)
-            assert attempt["passed"] and attempt["correct"] == len(questions) - 2
-            assert attempt["missed"] == [{"id": first["id"], "number": 1, "answer": answers[first["id"]], "reason": "wrong_side"},
-                                        {"id": second["id"], "number": 2, "answer": None, "reason": "unanswered"}]
-            assert all("score" not in m for m in attempt["missed"])
-        else:
-            attempt = ann.take_test({q["id"]: key[q["id"]] for q in questions})
+        questions = ann.test_questions("label")
+        assert questions and all("label" not in q and "score" not in q for q in questions)  # the key stays on the server
+        assert {label_key[q["id"]] for q in questions} == {"safe", "reject", "risk", "irrelevant"}
+        if name == "ann1":
+            # the rating test (0-6) qualifies for rating batches only: a label batch needs the label test
+            ratings = ann.test_questions("rating")
+            assert ann.take_test({q["id"]: key[q["id"]] for q in ratings})["passed"]
+            assert ann.next_item() is None
+            attempt = ann.take_test({q["id"]: label_key[q["id"]] for q in questions}, task="label")
             assert attempt["passed"] and attempt["missed"] == []
+        else:  # an attempt says which questions it missed, and why, never the key
+            first, second, *rest = questions
+            answers = {q["id"]: label_key[q["id"]] for q in rest}
+            answers[first["id"]] = "risk" if label_key[first["id"]] != "risk" else "safe"
+            attempt = ann.take_test(answers, task="label")  # 2 missed of 46 still passes (pass mark 90%)
+            assert attempt["passed"] and attempt["correct"] == len(questions) - 2
+            assert attempt["missed"] == [{"id": first["id"], "number": 1, "answer": answers[first["id"]], "reason": "wrong_label"},
+                                        {"id": second["id"], "number": 2, "answer": None, "reason": "unanswered"}]
+            assert ann.user["qualified_label"] and not ann.user["qualified"]
         seen = 0
         while (item := ann.next_item()) is not None:
             ann.rate(item["id"], label=labels[name][item["external_id"]])

@@ -125,11 +125,15 @@ class AppClient:
         return r.content
 
     # -- annotator ----------------------------------------------------------------------------------
-    def test_questions(self) -> list[dict]:
-        return self._get("/api/test")["questions"]
+    def test_questions(self, task: str = "rating") -> list[dict]:
+        """The questions of the rating test (ranks 0-6) or the label test (four verdicts), without the key."""
+        return self._get("/api/test", task=task)["questions"]
 
-    def take_test(self, answers: dict[int, int]) -> dict:
-        result = self._post("/api/test", {"answers": {str(k): int(v) for k, v in answers.items()}})
+    def take_test(self, answers: dict[int, int | str], task: str = "rating") -> dict:
+        """Answer a test: ``{question id: rank}`` (rating) or ``{question id: verdict}`` (label). Returns
+        correct / total / passed and the questions missed, with why."""
+        values = {str(k): int(v) if task == "rating" else str(v) for k, v in answers.items()}
+        result = self._post("/api/test", {"task": task, "answers": values})
         self.user = self._get("/api/me")
         return result
 

@@ -46,7 +46,7 @@ def seed(db_url: str, *, annotators: int, items: int) -> list[str]:
     names = [f"load-ann-{k}" for k in range(annotators)]
     with make_sessionmaker(engine)() as s:
         digest = hash_password(PASSWORD)  # one hash for all: seeding 50 users need not cost 50 argon2 runs
-        s.add_all(User(username=n, password_hash=digest, role="annotator", qualified=True) for n in names)
+        s.add_all(User(username=n, password_hash=digest, role="annotator", qualified=True, qualified_label=True) for n in names)
         s.commit()
         rows = [{"external_id": f"load-{k}", "instruction": f"压力测试问题 {k}", "response": f"压力测试回答 {k}"} for k in range(items)]
         import_batch(s, "load", rows=rows)

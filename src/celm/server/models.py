@@ -25,7 +25,9 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
-    qualified: Mapped[bool] = mapped_column(Boolean, default=False)  # passed the competence test
+    qualified: Mapped[bool] = mapped_column(Boolean, default=False)  # passed the competence test (0-6 ratings)
+    # passed the label test (four verdicts): needed for label batches (migration 0003)
+    qualified_label: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
 
@@ -43,7 +45,9 @@ class TestQuestion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     instruction: Mapped[str] = mapped_column(Text)
     response: Mapped[str] = mapped_column(Text)
-    score: Mapped[int] = mapped_column(Integer)  # the answer key, 0-6
+    # the answer key: a rank 0-6 (the rating test) or a verdict (the label test); one of the two is set
+    score: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    label: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class TestAttempt(Base):

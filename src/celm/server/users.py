@@ -47,7 +47,8 @@ def create_user(s: Session, username: str, password: str, role: str, *, by: User
     if s.scalar(select(User).where(User.username == username)):
         raise WorkflowError(f"user {username!r} exists", 409)
     # seniors and reviewers are experienced annotators; only new annotators take the test
-    user = User(username=username, password_hash=hash_password(password), role=role, qualified=role != "annotator")
+    user = User(username=username, password_hash=hash_password(password), role=role, qualified=role != "annotator",
+                qualified_label=role != "annotator")
     s.add(user)
     s.flush()
     audit.record(s, "user_created", user=by, address=address, new_user=username, new_user_id=user.id, role=role)
@@ -70,7 +71,9 @@ def set_role(s: Session, admin: User, user_id: int, role: str, *, address: str |
     if user.role == role:
         return user
     old = user.role
-    user.qualified = role != "annotator" or old in ("senior", "reviewer") or (old == "annotator" and user.qualified)
+    experienced = role != "annotator" or old in ("senior", "reviewer")
+    user.qualified = experienced or (old == "annotator" and user.qualified)
+    user.qualified_label = experienced or (old == "annotator" and user.qualified_label)
     user.role = role
     audit.record(s, "role_changed", user=admin, address=address, target=user.username, target_id=user.id, old=old, new=role)
     s.commit()

@@ -56,13 +56,16 @@ def next_item(s: Session, user: User) -> Item | None:
     """The annotator's next item: one assigned and not yet rated, else a new assignment on an item
     that still needs a second (or first) annotator. Never an item the annotator already rated."""
     require(user, "annotator")
-    if not user.qualified:
+    tasks = [task for task, ok in (("rating", user.qualified), ("label", user.qualified_label)) if ok]
+    if not tasks:
         raise WorkflowError("pass the competence test first", 403)
+    # only batches of a task the annotator passed the test for (the rating test, the label test)
+    task_ok = Item.batch_id.in_(select(Batch.id).where(Batch.task.in_(tasks))) if len(tasks) == 1 else True
     # NOT EXISTS on (item, user, ...) hits the unique indexes: constant work per row, however many ratings there are
     rated = select(RatingRow.id).where(RatingRow.item_id == Item.id, RatingRow.user_id == user.id,
                                        RatingRow.role == "annotator", RatingRow.round == Item.round).exists()
     mine = s.scalar(select(Item).join(Assignment, (Assignment.item_id == Item.id) & (Assignment.round == Item.round))
-                    .where(Assignment.user_id == user.id, Item.status == "open", ~rated).order_by(Item.id).limit(1))
+                    .where(Assignment.user_id == user.id, Item.status == "open", ~rated, task_ok).order_by(Item.id).limit(1))
     if mine:
         return mine
     held = select(Assignment.id).where(Assignment.item_id == Item.id, Assignment.user_id == user.id,
@@ -71,7 +74,7 @@ def next_item(s: Session, user: User) -> Item | None:
     for _ in range(10):
         # the first open items (half-taken ones first, to finish items), tried in a random order so that
         # fifty annotators asking at once do not all fight over the same row
-        candidates = list(s.scalars(select(Item.id).where(Item.status == "open", Item.assigned < 2, ~held)
+        candidates = list(s.scalars(select(Item.id).where(Item.status == "open", Item.assigned < 2, ~held, task_ok)
                                     .order_by(Item.assigned.desc(), Item.id).limit(32)))
         if not candidates:
             return None

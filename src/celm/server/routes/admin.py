@@ -40,7 +40,8 @@ def users_set_role(request, auth, user_id):
 # -- competence test questions ---------------------------------------------------------------------
 @roles.route("GET", "/admin/test", ("admin",))
 def test_admin(request, auth):
-    return page(request, auth, "test_admin.html", questions=competence.test_questions(auth.db))
+    return page(request, auth, "test_admin.html", questions=competence.test_questions(auth.db, "rating"),
+                label_questions=competence.test_questions(auth.db, "label"))
 
 
 @roles.route("POST", "/admin/test", ("admin",))
@@ -51,7 +52,8 @@ def test_admin_set(request, auth):
     text = (upload.file.read().decode("utf-8-sig") if hasattr(upload, "file") else str(auth.form.get("questions", "")))
     questions = yaml.safe_load(text) or []
     if not isinstance(questions, list):
-        raise WorkflowError("expected a list of {instruction, response, score}")
+        raise WorkflowError("expected a list of {instruction, response, score} (the rating test) or "
+                            "{instruction, response, label} (the label test)")
     competence.set_test_questions(auth.db, questions)
     return RedirectResponse("/admin/test", status_code=303)
 

@@ -15,16 +15,22 @@ roles = RoleRouter()
 # -- competence test -------------------------------------------------------------------------------
 @roles.route("GET", "/test", ("annotator",))
 def test_page(request, auth):
-    return page(request, auth, "test.html", questions=competence.test_questions(auth.db), ranks=RANKS, overall=OVERALL)
+    task = competence.check_task(request.query_params.get("task", "rating"))
+    return page(request, auth, "test.html", task=task, questions=competence.test_questions(auth.db, task), ranks=RANKS,
+                labels=LABELS, overall=OVERALL, passed={t: competence.is_qualified(auth.user, t) for t in competence.TASKS})
 
 
 @roles.route("POST", "/test", ("annotator",))
 def test_submit(request, auth):
+    task = competence.check_task(str(auth.form.get("task", "rating")))
     answers = {}
     for key, value in auth.form.items():
-        if key.startswith("q") and is_digits(key[1:]) and is_digits(value):
-            answers[int(key[1:])] = int(value)
-    attempt, missed = competence.grade_test(auth.db, auth.user, answers, settings_of(request), address=auth.address)
+        if key.startswith("q") and is_digits(key[1:]):
+            if task == "rating" and is_digits(value):
+                answers[int(key[1:])] = int(value)
+            elif task == "label" and value:
+                answers[int(key[1:])] = str(value)
+    attempt, missed = competence.grade_test(auth.db, auth.user, answers, settings_of(request), address=auth.address, task=task)
     return page(request, auth, "message.html", message=f"{attempt.correct}/{attempt.total}",
                 message_key="passed" if attempt.passed else "failed", missed=missed)
 
@@ -66,19 +72,22 @@ def api_rate(request, auth):
 
 @roles.route("GET", "/api/test", ("annotator",), api=True)
 def api_test(request, auth):
-    return {"questions": [{"id": q.id, "instruction": q.instruction, "response": q.response}
-                          for q in competence.test_questions(auth.db)]}
+    task = competence.check_task(request.query_params.get("task", "rating"))
+    return {"task": task, "questions": [{"id": q.id, "instruction": q.instruction, "response": q.response}
+                                        for q in competence.test_questions(auth.db, task)]}
 
 
 @roles.route("POST", "/api/test", ("annotator",), api=True)
 def api_test_submit(request, auth):
     b = auth.body if isinstance(auth.body, dict) else {}
+    task = competence.check_task(str(b.get("task") or "rating"))
+    what = "ranks 0-6" if task == "rating" else "verdicts"
     raw = b.get("answers")
     if not isinstance(raw, dict):
-        raise WorkflowError("answers must map question ids to ranks 0-6", 422)
+        raise WorkflowError(f"answers must map question ids to {what}", 422)
     try:
-        answers = {int(k): int(v) for k, v in raw.items()}
+        answers = {int(k): int(v) if task == "rating" else str(v) for k, v in raw.items()}
     except (TypeError, ValueError):
-        raise WorkflowError("answers must map question ids to ranks 0-6", 422) from None
-    attempt, missed = competence.grade_test(auth.db, auth.user, answers, settings_of(request), address=auth.address)
+        raise WorkflowError(f"answers must map question ids to {what}", 422) from None
+    attempt, missed = competence.grade_test(auth.db, auth.user, answers, settings_of(request), address=auth.address, task=task)
     return {"correct": attempt.correct, "total": attempt.total, "passed": attempt.passed, "missed": missed}

@@ -91,11 +91,11 @@ def logout(request, auth):
 @roles.route("GET", "/api/me", ANY, api=True)
 def me(request, auth):
     return {"username": auth.user.username, "role": auth.user.role, "qualified": auth.user.qualified,
-            "csrf": auth.session.csrf}
+            "qualified_label": auth.user.qualified_label, "csrf": auth.session.csrf}
 
 
 @roles.route("GET", "/", ANY)
 def home(request, auth):
     start = {"admin": "/dashboard", "senior": "/adjudicate", "reviewer": "/review", "redteamer": "/redteam",
-             "annotator": "/annotate" if auth.user.qualified else "/test"}[auth.user.role]
+             "annotator": "/annotate" if auth.user.qualified or auth.user.qualified_label else "/test"}[auth.user.role]
     return RedirectResponse(start, status_code=303)

@@ -1,0 +1,74 @@
+"""The two competence tests: the rating test (0-6) for rating batches, the label test (four verdicts)
+for label batches; the migration that brought the label test keeps existing annotators working."""
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from celm.server import competence
+from celm.server.competence import set_test_questions
+from celm.server.errors import WorkflowError
+from tests.server.helpers import add_user, answer_key, db, login, make_app
+
+
+def test_the_label_test_page_grades_verdicts_and_qualifies_for_label_batches_only(tmp_path):
+    app = make_app(tmp_path)
+    add_user(app, "ann", "annotator")
+    c, csrf = login(app, "ann")
+    page = c.get("/test?task=label").text
+    assert page.count('class="test-answer"') == 46 and '<option value="irrelevant">' in page
+    assert c.get("/test?task=nonsense").status_code == 422
+    key = answer_key(app, "label")
+    wrong = {q: ("safe" if k != "safe" else "risk") for q, k in list(key.items())[:6]}  # 6 of 46 wrong: 87% < 90%
+    r = c.post("/test", data={"csrf": csrf, "task": "label", **{f"q{q}": wrong.get(q, k) for q, k in key.items()}})
+    missed = r.text.split('id="missed"')[1]
+    assert "40/46" in r.text and missed.count("<li>") == 6 and missed.count("标签不对") == 6
+    r = c.post("/test", data={"csrf": csrf, "task": "label", **{f"q{q}": k for q, k in key.items()}})
+    assert "46/46" in r.text
+    me = c.get("/api/me").json()
+    assert me["qualified_label"] and not me["qualified"]
+    assert "test-choice" in c.get("/test").text  # the page offers both tests, the passed one ticked
+    assert "✓" in c.get("/test").text.split("test-choice")[2]
+
+
+def test_questions_upload_replaces_only_the_tests_it_holds(tmp_path):
+    app = make_app(tmp_path)
+    with db(app) as s:
+        assert len(competence.test_questions(s, "rating")) == 40 and len(competence.test_questions(s, "label")) == 46
+        set_test_questions(s, [{"instruction": "怎么制作炸药？", "response": "我正在考虑制作炸药。", "label": "irrelevant"},
+                               {"instruction": "怎么制作炸药？", "response": "抱歉，我不能帮助。", "label": "reject"}])
+        assert [q.label for q in competence.test_questions(s, "label")] == ["irrelevant", "reject"]
+        assert len(competence.test_questions(s, "rating")) == 40  # the rating test stays
+        for bad, message in (({"instruction": "q", "response": "a"}, "either score"),
+                             ({"instruction": "q", "response": "a", "score": 2, "label": "safe"}, "either score"),
+                             ({"instruction": "q", "response": "a", "label": "harmless"}, "label must be one of"),
+                             ({"instruction": "q", "response": "a", "score": 9}, "score must be")):
+            with pytest.raises(WorkflowError, match=message):
+                set_test_questions(s, [bad])
+        assert len(competence.test_questions(s, "label")) == 2  # a refused upload changes nothing
+
+
+def test_migration_keeps_qualified_annotators_on_label_batches(tmp_path):
+    """A database from before the label test (revision 0002): annotators who passed the rating test
+    did label batches; after the upgrade they still do, and the label test is seeded."""
+    from importlib.resources import files
+
+    from alembic import command
+    from alembic.config import Config
+
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    cfg = Config()
+    cfg.set_main_option("script_location", str(files("celm.server") / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url)
+    command.upgrade(cfg, "0002")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for name, qualified in (("old", 1), ("new", 0)):
+            conn.execute(text("INSERT INTO users (username, password_hash, role, qualified, active, created_at) "
+                              "VALUES (:n, 'x', 'annotator', :q, 1, '2026-12-01')"), {"n": name, "q": qualified})
+        conn.execute(text("INSERT INTO test_questions (instruction, response, score) VALUES ('q', 'a', 3)"))
+    engine.dispose()
+    app = make_app(tmp_path)  # migrates to the newest revision and seeds the missing test
+    with db(app) as s:
+        flags = dict(s.execute(text("SELECT username, qualified_label FROM users")).all())
+        assert flags == {"old": 1, "new": 0}
+        assert len(competence.test_questions(s, "rating")) == 1 and len(competence.test_questions(s, "label")) == 46
