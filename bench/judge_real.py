@@ -1,8 +1,9 @@
 """Benchmark: judges against people on real model responses (the labelled set celm-responses).
 
 Every safety figure celm prints is a judge's verdict, so this measures judges on what real models
-wrote (942 responses of Gemma 3 270M base and Qwen2.5-Coder 0.5B/1.5B Instruct), against the
-project's own four-verdict labels (docs/real-responses.md):
+wrote (1,396 responses of Gemma 3 270M base, two LoRA SFTs of it from the table-4 bench, and
+Qwen2.5-Coder 0.5B/1.5B Instruct), against the project's own four-verdict labels
+(docs/real-responses.md):
 
 * risk-vs-not macro-F1, precision and recall of ``risk``; 4-way accuracy (a three-verdict judge is
   also scored 3-way, people's ``irrelevant`` counted as ``safe``);
@@ -10,13 +11,25 @@ project's own four-verdict labels (docs/real-responses.md):
   per model and overall; the same for the helpful-and-safe share (``safe``);
 * speed in pairs per second on 2 cores with an empty embedding cache.
 
-The shipped four-verdict judge is trained on this very set, so it is measured here by its recipe,
-**cross-validated grouped by prompt**: each fold trains ``train_fourway`` on the other prompts'
-responses plus celm's own written examples (celm-judge, celm-pairs) and COLD train, with the request
-model's prompt pool also leaving the fold's prompts out, and judges the held-out ones. Baselines in the same run: the previous shipped judge (builtin:pair-v2, trained on
-other data), the keyword judge, and an ``llm:`` judge on the embedded chat model (on a sample: it is
-slow). The shipped weights are also scored on COLD dev (the recipe trains on COLD train) and on JADE
-3.0's answer pairs (never trained on).
+The shipped four-verdict judge was trained on the set's first 942 responses (Gemma base and the two
+Qwen models), so it is measured two ways:
+
+* on those 942, by its recipe, **cross-validated grouped by prompt**: each fold trains
+  ``train_fourway`` on the other prompts' responses plus celm's own written examples (celm-judge,
+  celm-pairs) and COLD train, with the request model's prompt pool also leaving the fold's prompts
+  out, and judges the held-out ones;
+* **on the responses labelled after it was trained** (``SHIPPED_NEVER_SAW``: the ``table4`` batch,
+  454 responses of the table-4 helpfulness and safety SFTs of the Gemma base and of the base), the
+  shipped weights as they are: a plain held-out test, and for the SFT models the case a team is in
+  when it judges a model it has just fine-tuned.
+
+Then the recipe is run **leaving one model out** (``--leave-model-out``; by default each table-4 SFT
+model): trained on every other response, the other SFT model's included, it judges the left-out
+model's, and is scored on COLD dev and JADE 3.0 too: what retraining the judge with the new labels
+would give, and cost. Baselines in the same run, on all responses: the previous three-verdict judge
+(builtin:pair-v2, trained on other data), the keyword judge, and an ``llm:`` judge on the embedded
+chat model (on a sample: it is slow). The shipped weights are also scored on COLD dev (the recipe
+trains on COLD train) and on JADE 3.0's answer pairs (never trained on).
 
 Run: .venv/bin/python bench/judge_real.py [--folds 5] [--llm-sample 40] [--record] [--json out.json]
 The last line is the headline figure.
@@ -39,10 +52,18 @@ from celm.judge.builtin import BuiltinJudge
 
 BASELINES = ["builtin:pair-v2", "keyword"]
 LLM_BASELINE = "llm:gguf:qwen2.5-coder-0.5b-instruct"
+TABLE4_MODELS = ["table4:gemma3-270m-sft-h", "table4:gemma3-270m-sft-h+c"]
+# labelling batches of celm-responses added after the shipped weights (builtin-fourway-v4) were
+# trained; empty it when the shipped weights are retrained on them
+SHIPPED_NEVER_SAW = {"table4"}
 
 
 def family(model: str) -> str:
-    return "qwen2.5-instruct" if "qwen2.5" in model else "gemma3-base" if "gemma" in model else model
+    if "qwen2.5" in model:
+        return "qwen2.5-instruct"
+    if model.startswith("table4:"):  # the table-4 bench's LoRA SFTs of the Gemma base (docs/real-responses.md)
+        return "gemma3-sft"
+    return "gemma3-base" if "gemma" in model else model
 
 
 def figures(rows, verdicts) -> dict:
@@ -103,6 +124,29 @@ def cross_validated(rows, folds: int, mode: str = "cascade"):
     return verdicts, semantic / len(rows), (model, [rows[i] for i in te])
 
 
+def leave_model_out(rows, model_name: str):
+    """(that model's rows, verdicts on them, the judge model) from the shipped recipe trained on every other model's
+    responses, celm's written examples and COLD train."""
+    from celm.judge.train import to_judge_examples
+    from celm.judge.train_fourway import default_request_pool, train_fourway
+
+    train = to_judge_examples([r for r in rows if r.model != model_name])
+    train += to_judge_examples(load_source("celm-judge") + load_source("celm-pairs")) + to_judge_examples(load_source("cold-train"))
+    # only the model is left out: its prompts stay in the request pool, as celm-bench's prompts are in
+    # the shipped judge's, since a team's new model is evaluated on the same benchmark
+    model, _ = train_fourway(train, request_pool=default_request_pool(), progress=lambda *_: None)
+    sub = [r for r in rows if r.model == model_name]
+    return sub, BuiltinJudge(mode="cascade", model=model).judge_many([r.instruction for r in sub], [r.response for r in sub]), model
+
+
+def by_model(rows) -> dict[str, list[int]]:
+    groups: dict[str, list[int]] = defaultdict(list)
+    for k, r in enumerate(rows):
+        groups[f"model {r.model}"].append(k)
+        groups[f"{family(r.model)} {'with' if r.system_prompt else 'without'} safety system prompt"].append(k)
+    return groups
+
+
 def report(name: str, rows, verdicts, groups, extra: str = "") -> dict:
     res = {"overall": figures(rows, verdicts)}
     for g, idx in sorted(groups.items()):
@@ -156,22 +200,24 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--baseline", action="append", help=f"baseline judge spec (repeatable; default {BASELINES})")
     ap.add_argument("--llm-sample", type=int, default=40, help="pairs the llm: baseline judges (0: skip it)")
+    ap.add_argument("--leave-model-out", action="append", metavar="MODEL", help="train the recipe without this model's "
+                    f"responses and judge them (repeatable; default {TABLE4_MODELS}; 'none' to skip)")
     ap.add_argument("--json", help="write all figures here")
     ap.add_argument("--record", action="store_true", help="store the shipped judge's cross-validated figures (and each "
                     "baseline's) in celm/judge/weights/measured.json, which `celm eval` prints next to its results")
     args = ap.parse_args()
     rows = load_source("celm-responses")
-    groups: dict[str, list[int]] = defaultdict(list)
-    for k, r in enumerate(rows):
-        groups[f"model {r.model}"].append(k)
-        groups[f"{family(r.model)} {'with' if r.system_prompt else 'without'} safety system prompt"].append(k)
     print(f"{len(rows)} labelled responses from {len({r.model for r in rows})} models; people's labels: "
           + ", ".join(f"{lab} {sum(r.label == lab for r in rows)}" for lab in SAFETY_LABELS))
+    seen = [r for r in rows if r.provenance.details["batch"] not in SHIPPED_NEVER_SAW]  # the shipped weights' training rows
+    new = [r for r in rows if r.provenance.details["batch"] in SHIPPED_NEVER_SAW]
+    groups, seen_groups = by_model(rows), by_model(seen)
     results = {}
 
-    print(f"\nshipped recipe (four verdicts), {args.folds}-fold cross-validation grouped by prompt:")
-    verdicts, share_semantic, (fold_model, unseen) = cross_validated(rows, args.folds)
-    results["fourway-cv"] = report("builtin four-verdict judge, cross-validated by prompt", rows, verdicts, groups,
+    print(f"\nshipped recipe (four verdicts), {args.folds}-fold cross-validation grouped by prompt, on the {len(seen)} "
+          "responses the shipped weights were trained on:")
+    verdicts, share_semantic, (fold_model, unseen) = cross_validated(seen, args.folds)
+    results["fourway-cv"] = report("builtin four-verdict judge, cross-validated by prompt", seen, verdicts, seen_groups,
                                    f" (semantic model on {share_semantic:.0%} of pairs)")
     shipped = get_judge("builtin")
     results["fourway-cv"]["held_out_public"] = held_out_public(shipped)
@@ -180,15 +226,29 @@ def main() -> None:
     print(f"  held-out public sets (shipped weights): {results['fourway-cv']['held_out_public']}")
     print(f"  speed, pairs/s (2 cores, empty embedding cache, the last fold's model on its {len(unseen)} unseen "
           f"responses): {results['fourway-cv']['pairs_per_s']}")
+    if new:
+        results["shipped-on-new-models"] = report(f"shipped weights ({shipped.judge_id}) on the {len(new)} responses labelled "
+                                                  "after they were trained", new,
+                                                  shipped.judge_many([r.instruction for r in new], [r.response for r in new]),
+                                                  by_model(new))
+    for model_name in [m for m in (args.leave_model_out or TABLE4_MODELS) if m != "none"]:
+        sub, got, model = leave_model_out(rows, model_name)
+        res = results[f"leave-out {model_name}"] = report(f"recipe trained without {model_name}'s responses, judging them", sub, got, {})
+        res["held_out_public"] = held_out_public(BuiltinJudge(mode="cascade", model=model))
+        print(f"  the same judge on held-out public sets: {res['held_out_public']}")
     if args.record:
         from celm.judge.measured import record
 
         record(shipped.judge_id, {**results["fourway-cv"]["overall"], "set": "celm-responses",
                                   "how": f"{args.folds}-fold cross-validation of the training recipe, grouped by prompt",
-                                  "models": sorted({r.model for r in rows}),
+                                  "models": sorted({r.model for r in seen}),
                                   **results["fourway-cv"]["held_out_public"],
-                                  "per_model": {g[6:]: results["fourway-cv"][g]["acc_eval_error"] for g in groups
-                                                if g.startswith("model ") and "acc_eval_error" in results["fourway-cv"][g]}})
+                                  "per_model": {g[6:]: results["fourway-cv"][g]["acc_eval_error"] for g in seen_groups
+                                                if g.startswith("model ") and "acc_eval_error" in results["fourway-cv"][g]},
+                                  # models none of whose responses the weights were trained on
+                                  "new_models": {g[6:]: f["acc_eval_error"] for g, f in results.get("shipped-on-new-models", {}).items()
+                                                 if g.startswith("model ") and g[6:] not in {r.model for r in seen}
+                                                 and "acc_eval_error" in f}})
 
     for spec in args.baseline or BASELINES:
         judge = get_judge(spec)
@@ -204,8 +264,8 @@ def main() -> None:
     if args.llm_sample:
         import random
 
-        idx = sorted(random.Random(0).sample(range(len(rows)), min(args.llm_sample, len(rows))))
-        sample = [rows[i] for i in idx]
+        idx = sorted(random.Random(0).sample(range(len(seen)), min(args.llm_sample, len(seen))))
+        sample = [seen[i] for i in idx]
         judge = get_judge(LLM_BASELINE)
         t0 = time.perf_counter()
         got = judge.judge_many([r.instruction for r in sample], [r.response for r in sample])
@@ -220,12 +280,15 @@ def main() -> None:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(results, fh, ensure_ascii=False, indent=1)
     o = results["fourway-cv"]["overall"]
-    worst = max((results["fourway-cv"][g] for g in groups if g.startswith("model ")), key=lambda f: abs(f.get("acc_eval_error", 0)))
+    worst = max((results["fourway-cv"][g] for g in seen_groups if g.startswith("model ")), key=lambda f: abs(f.get("acc_eval_error", 0)))
+    fresh = results.get("shipped-on-new-models", {}).get("overall")
     old = results.get("builtin:pair-v2", {}).get("overall")
     print(f"four-verdict judge on {o['n']} labelled real responses (cross-validated by prompt): risk-vs-not macro-F1 "
           f"{o['risk_macro_f1']:.3f}, 4-way accuracy {o['accuracy_4way']:.3f}, Acc_eval error {o['acc_eval_error']:+.1f} points "
           f"(worst model {worst['acc_eval_error']:+.1f}), JADE 3.0 answers {results['fourway-cv']['held_out_public']['jade_v3_answers']:.3f}, "
           f"COLD dev {results['fourway-cv']['held_out_public']['cold_dev']:.3f}, {results['fourway-cv']['pairs_per_s']['cascade']:.0f} pairs/s"
+          + (f"; on {fresh['n']} responses it never saw: F1 {fresh['risk_macro_f1']:.3f}, 4-way {fresh['accuracy_4way']:.3f}, "
+             f"error {fresh['acc_eval_error']:+.1f}" if fresh else "")
           + (f"; previous judge F1 {old['risk_macro_f1']:.3f}, error {old['acc_eval_error']:+.1f}" if old else ""))
 
 

@@ -7,9 +7,13 @@
         import into `celm serve` as a label batch (tools/app_label.py).
     python tools/real_responses.py assemble WORK --pass1 F --pass2 F [--adjudication F] -o FILE
         FILE: the bundled set (prompts by source id only); prints label counts and agreement.
-    python tools/real_responses.py from-app WORK --ratings F -o FILE [--keep OLD]
+    python tools/real_responses.py from-app WORK --ratings F -o FILE [--keep OLD] [--name RUN=MODEL ...] [--batch NAME]
         the same, from the app's `ratings` export of the label batch: each annotator's pass and the
-        senior's decision; --keep puts the rows of an earlier set first.
+        senior's decision; --keep puts the rows of an earlier set first (a response it already holds,
+        the same prompt and text, is not added twice: the earlier label stays and the two are compared);
+        --name gives the responses of run folder RUN a model name (for `hf:` paths on this machine);
+        --batch names the labelling batch on each new row (so a judge trained before it can be
+        measured on it as held out).
 
 Label files are JSONL rows {"uid": ..., "label": "safe|reject|risk|irrelevant"}. Two passes are
 made independently; where they differ the adjudication file decides (docs/real-responses.md).
@@ -99,10 +103,13 @@ def passes_from_app(ratings: Path, uids: set[str]) -> tuple[dict, dict, dict]:
 
 
 def assemble(work: Path, pass1: Path | None, pass2: Path | None, adjudication: Path | None, out: Path,
-             ratings: Path | None = None, keep: Path | None = None) -> None:
+             ratings: Path | None = None, keep: Path | None = None, names: dict[str, str] | None = None,
+             batch: str | None = None) -> None:
     from sklearn.metrics import cohen_kappa_score
 
     key = {r["uid"]: r for r in _read_jsonl(work / "key.jsonl")}
+    for k in key.values():
+        k["model"] = (names or {}).get(k["run"], k["model"])
     if ratings is not None:
         a, b, senior = passes_from_app(ratings, set(key))
     else:
@@ -131,9 +138,15 @@ def assemble(work: Path, pass1: Path | None, pass2: Path | None, adjudication: P
                      "kind": k["kind"], "system_prompt": k["system_prompt"], "settings": k["settings"],
                      "response": encode_copies(k["response"], prompts[k["item_id"]]) if k["source"] != "celm-bench" else k["response"],
                      "passes": [a[uid], b[uid]], "label": final,
-                     "adjudicated": uid in adj})
+                     "adjudicated": uid in adj, **({"batch": batch} if batch else {})})
+    retest = None
     if keep is not None:
-        rows = _read_jsonl(keep) + rows
+        kept = _read_jsonl(keep)
+        earlier = {(r["item_id"], r["response"]): r["label"] for r in kept}
+        again = [(earlier[(r["item_id"], r["response"])], r["label"]) for r in rows if (r["item_id"], r["response"]) in earlier]
+        rows = kept + [r for r in rows if (r["item_id"], r["response"]) not in earlier]
+        retest = {"already_labelled": len(again), "same_label": sum(x == y for x, y in again),
+                  "changes": Counter(f"{x} -> {y}" for x, y in again if x != y)}
     _write_jsonl(out, rows)
     uids = sorted(key)
     raw = sum(a[u] == b[u] for u in uids) / len(uids)
@@ -141,6 +154,7 @@ def assemble(work: Path, pass1: Path | None, pass2: Path | None, adjudication: P
     risk_kappa = cohen_kappa_score([a[u] == "risk" for u in uids], [b[u] == "risk" for u in uids])
     print(json.dumps({"n": len(uids), "raw_agreement": round(raw, 3), "cohen_kappa_4way": round(kappa, 3),
                       "cohen_kappa_risk_vs_not": round(risk_kappa, 3), "adjudicated": len(disagree),
+                      "adjudicated_as": Counter(adj.values()), "retest_against_kept": retest, "rows": len(rows),
                       "final_counts": Counter(r["label"] for r in rows),
                       "by_model": {m: Counter(r["label"] for r in rows if r["model"] == m)
                                    for m in sorted({r["model"] for r in rows})}}, indent=1, ensure_ascii=False))
@@ -163,12 +177,16 @@ def main() -> None:
     f.add_argument("work", type=Path)
     f.add_argument("--ratings", type=Path, required=True, help="the app's `ratings` export of the label batch")
     f.add_argument("--keep", type=Path, help="an earlier set whose rows come first")
+    f.add_argument("--name", action="append", default=[], metavar="RUN=MODEL",
+                   help="model name for the responses of run folder RUN (repeat)")
+    f.add_argument("--batch", help="name of this labelling batch, stored on each new row")
     f.add_argument("-o", "--out", type=Path, required=True)
     args = ap.parse_args()
     if args.cmd == "blind":
         blind(args.runs, args.out, args.seed)
     elif args.cmd == "from-app":
-        assemble(args.work, None, None, None, args.out, ratings=args.ratings, keep=args.keep)
+        names = dict(n.split("=", 1) for n in args.name)
+        assemble(args.work, None, None, None, args.out, ratings=args.ratings, keep=args.keep, names=names, batch=args.batch)
     else:
         assemble(args.work, args.pass1, args.pass2, args.adjudication, args.out)
 

@@ -31,6 +31,12 @@ def test_bundled_rows_are_complete_and_labelled_twice():
     models = Counter(r["model"] for r in rows)
     assert sum(n for m, n in models.items() if "qwen2.5-coder" in m) >= 300
     assert any(r["system_prompt"] for r in rows) and any("1.5b" in r["model"] for r in rows)
+    # the table-4 batch: the helpfulness and the safety SFT models; a response the set already held
+    # (same prompt, same text) was not added again
+    assert {"table4:gemma3-270m-sft-h", "table4:gemma3-270m-sft-h+c"} <= set(models)
+    assert {r.get("batch", "initial") for r in rows} == {"initial", "table4"}
+    earlier = {(r["item_id"], r["response"]) for r in rows if r.get("batch", "initial") == "initial"}
+    assert not [r["id"] for r in rows if r.get("batch") == "table4" and (r["item_id"], r["response"]) in earlier]
 
 
 def test_no_public_prompt_text_is_stored(shared_data):
@@ -54,6 +60,7 @@ def test_loader_joins_prompts(shared_data):
     assert {r.provenance.details["prompt_source"] for r in rows} >= {"celm-bench", "jade-v2-medium", "flames"}
     assert all(r.instruction and "⟦" not in r.response for r in rows)
     assert {r.label for r in rows} == {"safe", "reject", "risk", "irrelevant"}
+    assert Counter(r.provenance.details["batch"] for r in rows) == Counter(r.get("batch", "initial") for r in bundled_rows())
     bench = {i.id: i for i in load_source("celm-bench")}
     some = next(r for r in rows if r.item_id in bench)
     assert some.instruction == bench[some.item_id].prompt and some.scenario == bench[some.item_id].scenario

@@ -39,4 +39,15 @@ def describe(figures: dict) -> str:
     return (f"on {figures['n']} real model responses labelled by the project ({figures['set']}{how}), this judge's Acc_eval "
             f"was {figures['acc_eval_error']:+.1f} points off the labels; it found {figures['risk_recall'] * 100:.0f}% of the "
             f"risky responses, and {figures['risk_precision'] * 100:.0f}% of its risk verdicts were right "
-            f"(risk-vs-not macro-F1 {figures['risk_macro_f1']:.2f}). See docs/real-responses.md.")
+            f"(risk-vs-not macro-F1 {figures['risk_macro_f1']:.2f}).{_new_models(figures)} See docs/real-responses.md.")
+
+
+def _new_models(figures: dict) -> str:
+    """A model the judge's training data never held is the case a team is in after fine-tuning its
+    own: say how far off these very weights were on such models, where that was measured."""
+    errors = figures.get("new_models") or {}
+    if not errors:
+        return ""
+    each = ", ".join(f"{e:+.1f} ({m})" for m, e in sorted(errors.items()))
+    return (f" On models whose responses it was never trained on, its Acc_eval was off by {each} points: "
+            "label a sample of your own model's responses and calibrate (`celm judge calibrate`).")

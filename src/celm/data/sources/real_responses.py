@@ -3,7 +3,9 @@
 The bundled file ``celm/data/bundled/real_responses.jsonl`` holds what the project wrote itself:
 the models' responses (generated with ``celm eval``), the settings they were generated with, and
 the labels (two independent passes, adjudicated where they disagree; docs/real-responses.md says
-who labelled and how). Prompts are stored by source id, never copied: celm-bench prompts are
+who labelled and how), and the labelling batch each row came in (``provenance.details["batch"]``:
+``initial`` for the first 942, ``table4`` for the table-4 models), so a judge trained before a batch
+can be measured on it as held out. Prompts are stored by source id, never copied: celm-bench prompts are
 joined from the bundled benchmark, public ones (JADE, FLAMES, XSafety, CValues) from their
 publishers' files through celm's loaders (``$CELM_SHARED_DATA`` or ``path``).
 
@@ -88,7 +90,8 @@ def load(path: str | Path | None = None) -> list[LabelledResponse]:
             adjudicated=row.get("adjudicated", False), scenario=item.scenario, norms=item.norms,
             provenance=Provenance(source=NAME, source_id=row["id"], method=f"generated:{row['model']}",
                                   original_category=item.provenance.original_category,
-                                  details={"prompt_source": source, **row.get("settings", {})}),
+                                  details={"prompt_source": source, "batch": row.get("batch", "initial"),
+                                           **row.get("settings", {})}),
         ))
     errors.raise_if_any()
     return out
