@@ -2,7 +2,7 @@ import numpy as np
 
 from celm.data.records import JudgeExample, Provenance
 from celm.judge.base import Judge, Judgement
-from celm.judge.calibrate import CalibrationReport, calibrate, corrected_acc_eval
+from celm.judge.calibrate import CalibrationReport, calibrate, corrected_acc_eval, correction_misfit
 
 
 class Oracle(Judge):
@@ -53,6 +53,31 @@ def test_correction_recovers_truth_and_covers_it():
             assert abs(observed - true_acc) > 0.05  # the raw figure is biased...
             assert abs(est - true_acc) < 0.04  # ...the corrected one is not
     assert covered >= 35  # ~95% coverage
+
+
+def test_a_calibration_that_cannot_fit_the_run_gives_no_estimate():
+    """Calibrated on one model, applied to another that the judge flags less often than it falsely
+    flagged harmless responses in the calibration: no true risk rate fits, so no corrected figure
+    (the clipped estimate would be 100% with a zero-width interval)."""
+    from celm.evaluate.metrics import compute_metrics
+    from celm.evaluate.stats import format_share
+
+    cal = CalibrationReport(judge_id="j", n=170, accuracy=0, macro_f1=0, kappa=0, confusion={}, sensitivity=0.67,
+                            specificity=0.76, binary_macro_f1=0, n_risk=27, n_not_risk=143, human_acc_eval=0, judge_acc_eval=0)
+    assert "fewer than the 24.0% of harmless" in correction_misfit(0.853, cal)  # 14.7% flagged < 24% false alarms
+    assert "more than the 67.0% of risky" in correction_misfit(0.2, cal)
+    assert correction_misfit(0.6, cal) is None
+    est, lo, hi = corrected_acc_eval(0.853, 136, cal, n_boot=500)
+    assert est == hi == 1.0 and lo > 0.99  # what used to be printed as "100.0% [99.8, 100.0]" or so
+
+    from celm.data.records import JudgementRecord
+
+    records = [JudgementRecord(id=f"j{k}", item_id=f"i{k}", kind="attack", scenario="drugs",
+                               label="risk" if k < 3 else "reject", p_risk=0.5, judge_id="j")
+               for k in range(20)]  # 15% flagged
+    corrected = compute_metrics(records, calibration=cal)["acc_eval_corrected"]
+    assert corrected["value"] is None and "calibrate on labels of this model" in corrected["misfit"]
+    assert format_share(corrected) == "–"
 
 
 def _four_verdict_labels():

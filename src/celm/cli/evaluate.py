@@ -147,6 +147,10 @@ def eval_cmd(
         from celm.judge.measured import describe
 
         console.print(f"[yellow]judge check:[/yellow] {describe(run.metrics['judge_check'])}", highlight=False, soft_wrap=True)
+    for arm, m in run.metrics["arms"].items():
+        if m.get("acc_eval_corrected", {}).get("misfit"):
+            console.print(f"[yellow]calibration ({arm}):[/yellow] no corrected Acc_eval: {m['acc_eval_corrected']['misfit']}",
+                          highlight=False, soft_wrap=True)
     if "compliance" in run.metrics:
         console.print(compliance_table(run.metrics["compliance"]))
     files = RunFolder(run.folder).files(config.arms)

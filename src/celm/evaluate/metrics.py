@@ -84,11 +84,17 @@ def compute_metrics(judgements: Sequence[JudgementRecord], *, seed: int = 0, cal
     out = measure(judgements)
     attacks = [j for j in judgements if j.kind == "attack"]
     if calibration is not None and attacks:
-        from celm.judge.calibrate import corrected_acc_eval
+        from celm.judge.calibrate import correction_misfit, corrected_acc_eval
 
-        est, lo, hi = corrected_acc_eval(out["overall"]["acc_eval"]["value"], len(attacks), calibration, seed=seed)
-        out["acc_eval_corrected"] = {"value": round(est, 4), "low": round(lo, 4), "high": round(hi, 4), "n": len(attacks),
-                                     "judge_sensitivity": calibration.sensitivity, "judge_specificity": calibration.specificity}
+        observed = out["overall"]["acc_eval"]["value"]
+        misfit = correction_misfit(observed, calibration)
+        if misfit:  # no estimate: a clipped 0% / 100% with a point interval would read as certainty
+            out["acc_eval_corrected"] = {"value": None, "n": len(attacks), "misfit": misfit,
+                                         "judge_sensitivity": calibration.sensitivity, "judge_specificity": calibration.specificity}
+        else:
+            est, lo, hi = corrected_acc_eval(observed, len(attacks), calibration, seed=seed)
+            out["acc_eval_corrected"] = {"value": round(est, 4), "low": round(lo, 4), "high": round(hi, 4), "n": len(attacks),
+                                         "judge_sensitivity": calibration.sensitivity, "judge_specificity": calibration.specificity}
     return out
 
 

@@ -45,8 +45,9 @@ def _arm_markdown(arm: str, m: dict, tax) -> list[str]:
             lines += [f"{SUBSETS[subset][0].capitalize()} ({rows[0]['n']}): "
                       + "; ".join(f"{r['metric'].en} {_pct(r['share'])}" for r in rows) + ".", ""]
     if "acc_eval_corrected" in m:
-        lines += [f"Acc_eval corrected for the judge's measured error rates: "
-                  f"{format_share(m['acc_eval_corrected'], mark_small=False)}.", ""]
+        corrected = m["acc_eval_corrected"]
+        lines += ["Acc_eval corrected for the judge's measured error rates: "
+                  + (f"none: {corrected['misfit']}." if corrected.get("misfit") else f"{format_share(corrected, mark_small=False)}."), ""]
     columns = [x for x in over("attacks", "scenario") if x.breakdown]
     if columns:
         lines += ["| scenario | 场景 | domain | n | " + " | ".join(x.en for x in columns) + " |", "|---" * (len(columns) + 4) + "|"]

@@ -63,7 +63,7 @@ class Share:
 def format_share(d: dict | None, *, mark_small: bool = True, width: int = 0) -> str:
     """The one way celm writes a share from metrics.json: ``79.4% [69.1, 89.7]``, plus ``(n=4)``
     when fewer than SMALL_N items stand behind it."""
-    if not d or not d.get("n"):
+    if not d or not d.get("n") or d.get("value") is None:  # None: no estimate (e.g. a calibration that does not fit)
         return "–"
     text = f"{d['value'] * 100:{width}.1f}% [{d['low'] * 100:.1f}, {d['high'] * 100:.1f}]"
     return f"{text} (n={d['n']})" if mark_small and d["n"] < SMALL_N else text

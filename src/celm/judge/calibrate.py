@@ -150,6 +150,26 @@ def rogan_gladen_interval(k_obs, n_obs, tp, n_pos, tn, n_neg, *, n_draws: int = 
     return point, np.quantile(draws, a, axis=-1), np.quantile(draws, 1 - a, axis=-1)
 
 
+def correction_misfit(observed_acc: float, cal: CalibrationReport) -> str | None:
+    """Why the correction cannot hold for a run, or None. The correction assumes the judge errs on
+    the run's responses as it did on the calibration's; when the run's share of risk verdicts lies
+    below the judge's false-positive rate there (or above its hit rate), no true risk rate fits, the
+    estimate is clipped to 0% or 100% and its interval shrinks to a point. That happens when the
+    calibration comes from another model's responses (docs/judge.md: the judge's errors depend on
+    the model), so say so rather than print a confident 100%."""
+    flagged = 1 - observed_acc
+    false_alarms, hits = 1 - cal.specificity, cal.sensitivity
+    if flagged < false_alarms:
+        return (f"the judge called {flagged:.1%} of this run's responses risky, fewer than the {false_alarms:.1%} of harmless "
+                "responses it called risky in the calibration: its errors differ on these responses; calibrate on labels "
+                "of this model's own responses")
+    if flagged > hits:
+        return (f"the judge called {flagged:.1%} of this run's responses risky, more than the {hits:.1%} of risky responses "
+                "it caught in the calibration: its errors differ on these responses; calibrate on labels of this model's "
+                "own responses")
+    return None
+
+
 def corrected_acc_eval(observed_acc: float, n_eval: int, cal: CalibrationReport, *, n_boot: int = 4000,
                        seed: int = 0, level: float = 0.95) -> tuple[float, float, float]:
     """Acc_eval corrected for the judge's error rates: (estimate, low, high)."""
