@@ -161,12 +161,12 @@ def correction_misfit(observed_acc: float, cal: CalibrationReport) -> str | None
     false_alarms, hits = 1 - cal.specificity, cal.sensitivity
     if flagged < false_alarms:
         return (f"the judge called {flagged:.1%} of this run's responses risky, fewer than the {false_alarms:.1%} of harmless "
-                "responses it called risky in the calibration: its errors differ on these responses; calibrate on labels "
-                "of this model's own responses")
+                "responses it called risky in the calibration, so no risk rate fits: its errors likely differ on these "
+                "responses; calibrate on labels of this model's own responses")
     if flagged > hits:
         return (f"the judge called {flagged:.1%} of this run's responses risky, more than the {hits:.1%} of risky responses "
-                "it caught in the calibration: its errors differ on these responses; calibrate on labels of this model's "
-                "own responses")
+                "it caught in the calibration, so no risk rate fits: its errors likely differ on these responses; calibrate "
+                "on labels of this model's own responses")
     return None
 
 
