@@ -87,14 +87,14 @@ def compute_metrics(judgements: Sequence[JudgementRecord], *, seed: int = 0, cal
         from celm.judge.calibrate import correction_misfit, corrected_acc_eval
 
         observed = out["overall"]["acc_eval"]["value"]
+        corrected = {"n": len(attacks), "judge_sensitivity": calibration.sensitivity, "judge_specificity": calibration.specificity}
         misfit = correction_misfit(observed, calibration)
         if misfit:  # no estimate: a clipped 0% / 100% with a point interval would read as certainty
-            out["acc_eval_corrected"] = {"value": None, "n": len(attacks), "misfit": misfit,
-                                         "judge_sensitivity": calibration.sensitivity, "judge_specificity": calibration.specificity}
+            corrected.update(value=None, misfit=misfit)
         else:
             est, lo, hi = corrected_acc_eval(observed, len(attacks), calibration, seed=seed)
-            out["acc_eval_corrected"] = {"value": round(est, 4), "low": round(lo, 4), "high": round(hi, 4), "n": len(attacks),
-                                         "judge_sensitivity": calibration.sensitivity, "judge_specificity": calibration.specificity}
+            corrected.update(value=round(est, 4), low=round(lo, 4), high=round(hi, 4))
+        out["acc_eval_corrected"] = corrected
     return out
 
 

@@ -160,14 +160,13 @@ def correction_misfit(observed_acc: float, cal: CalibrationReport) -> str | None
     flagged = 1 - observed_acc
     false_alarms, hits = 1 - cal.specificity, cal.sensitivity
     if flagged < false_alarms:
-        return (f"the judge called {flagged:.1%} of this run's responses risky, fewer than the {false_alarms:.1%} of harmless "
-                "responses it called risky in the calibration, so no risk rate fits: its errors likely differ on these "
-                "responses; calibrate on labels of this model's own responses")
-    if flagged > hits:
-        return (f"the judge called {flagged:.1%} of this run's responses risky, more than the {hits:.1%} of risky responses "
-                "it caught in the calibration, so no risk rate fits: its errors likely differ on these responses; calibrate "
-                "on labels of this model's own responses")
-    return None
+        bound = f"fewer than the {false_alarms:.1%} of harmless responses it called risky"
+    elif flagged > hits:
+        bound = f"more than the {hits:.1%} of risky responses it caught"
+    else:
+        return None
+    return (f"the judge called {flagged:.1%} of this run's responses risky, {bound} in the calibration, so no risk rate "
+            "fits: its errors likely differ on these responses; calibrate on labels of this model's own responses")
 
 
 def corrected_acc_eval(observed_acc: float, n_eval: int, cal: CalibrationReport, *, n_boot: int = 4000,

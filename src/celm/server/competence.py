@@ -26,9 +26,13 @@ def check_task(task: str) -> str:
     return task
 
 
+def _of_task(task: str):
+    """The questions of one test: label questions carry a verdict key, rating questions none."""
+    return TestQuestion.label.is_not(None) if check_task(task) == "label" else TestQuestion.label.is_(None)
+
+
 def test_questions(s: Session, task: str = "rating") -> list[TestQuestion]:
-    keyed = TestQuestion.label.is_not(None) if check_task(task) == "label" else TestQuestion.label.is_(None)
-    return list(s.scalars(select(TestQuestion).where(keyed).order_by(TestQuestion.id)))
+    return list(s.scalars(select(TestQuestion).where(_of_task(task)).order_by(TestQuestion.id)))
 
 
 def is_qualified(user: User, task: str) -> bool:
@@ -74,8 +78,7 @@ def default_label_test_questions() -> list[dict]:
 
 def ensure_test_questions(s: Session) -> None:
     for task, defaults in (("rating", default_test_questions), ("label", default_label_test_questions)):
-        keyed = TestQuestion.label.is_not(None) if task == "label" else TestQuestion.label.is_(None)
-        if not s.scalar(select(func.count()).select_from(TestQuestion).where(keyed)):
+        if not s.scalar(select(func.count()).select_from(TestQuestion).where(_of_task(task))):
             set_test_questions(s, defaults())
 
 

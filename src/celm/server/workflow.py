@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from celm.data.records import SAFETY_LABELS
 from celm.server import audit
+from celm.server.competence import TASKS, is_qualified
 from celm.server.errors import WorkflowError, require
 from celm.server.guideline import SAFE_MAX_RANK
 from celm.server.models import Assignment, Batch, Item, RatingRow, User, now
@@ -56,7 +57,7 @@ def next_item(s: Session, user: User) -> Item | None:
     """The annotator's next item: one assigned and not yet rated, else a new assignment on an item
     that still needs a second (or first) annotator. Never an item the annotator already rated."""
     require(user, "annotator")
-    tasks = [task for task, ok in (("rating", user.qualified), ("label", user.qualified_label)) if ok]
+    tasks = [task for task in TASKS if is_qualified(user, task)]
     if not tasks:
         raise WorkflowError("pass the competence test first", 403)
     # only batches of a task the annotator passed the test for (the rating test, the label test)
