@@ -56,6 +56,15 @@ TABLE4_MODELS = ["table4:gemma3-270m-sft-h", "table4:gemma3-270m-sft-h+c"]
 # labelling batches of celm-responses added after the shipped weights (builtin-fourway-v4) were
 # trained; empty it when the shipped weights are retrained on them
 SHIPPED_NEVER_SAW = {"table4"}
+#: the project's written examples in the recipe: judge examples and pairs (clean refusals, compliance,
+#: safe answers) and platform posts (ads for the China-centric trades and look-alikes, no request)
+WRITTEN_SOURCES = ("celm-judge", "celm-pairs", "celm-posts")
+
+
+def written_examples():
+    from celm.judge.train import to_judge_examples
+
+    return to_judge_examples([r for name in WRITTEN_SOURCES for r in load_source(name)])
 
 
 def family(model: str) -> str:
@@ -104,7 +113,7 @@ def cross_validated(rows, folds: int, mode: str = "cascade"):
     examples: list[JudgeExample] = to_judge_examples(rows)
     # the rest of the shipped recipe: celm's own written examples (clean refusals, compliance, safe
     # answers) and COLD's comments (risk or not)
-    written = to_judge_examples(load_source("celm-judge") + load_source("celm-pairs"))
+    written = written_examples()
     cold = to_judge_examples(load_source("cold-train"))
     verdicts: list[Judgement | None] = [None] * len(rows)
     semantic = 0
@@ -131,7 +140,7 @@ def leave_model_out(rows, model_name: str):
     from celm.judge.train_fourway import default_request_pool, train_fourway
 
     train = to_judge_examples([r for r in rows if r.model != model_name])
-    train += to_judge_examples(load_source("celm-judge") + load_source("celm-pairs")) + to_judge_examples(load_source("cold-train"))
+    train += written_examples() + to_judge_examples(load_source("cold-train"))
     # only the model is left out: its prompts stay in the request pool, as celm-bench's prompts are in
     # the shipped judge's, since a team's new model is evaluated on the same benchmark
     model, _ = train_fourway(train, request_pool=default_request_pool(), progress=lambda *_: None)
@@ -239,16 +248,21 @@ def main() -> None:
     if args.record:
         from celm.judge.measured import record
 
+        # models none of whose responses the shipped weights were trained on; when they were trained on
+        # every model, the recipe trained without each table-4 model stands in (the leave-out section)
+        new_models = {g[6:]: f["acc_eval_error"] for g, f in results.get("shipped-on-new-models", {}).items()
+                      if g.startswith("model ") and g[6:] not in {r.model for r in seen} and "acc_eval_error" in f}
+        new_how = "these weights"
+        if not new_models:
+            new_models = {k[len("leave-out "):]: f["overall"]["acc_eval_error"] for k, f in results.items() if k.startswith("leave-out ")}
+            new_how = "its recipe trained without that model's responses"
         record(shipped.judge_id, {**results["fourway-cv"]["overall"], "set": "celm-responses",
                                   "how": f"{args.folds}-fold cross-validation of the training recipe, grouped by prompt",
                                   "models": sorted({r.model for r in seen}),
                                   **results["fourway-cv"]["held_out_public"],
                                   "per_model": {g[6:]: results["fourway-cv"][g]["acc_eval_error"] for g in seen_groups
                                                 if g.startswith("model ") and "acc_eval_error" in results["fourway-cv"][g]},
-                                  # models none of whose responses the weights were trained on
-                                  "new_models": {g[6:]: f["acc_eval_error"] for g, f in results.get("shipped-on-new-models", {}).items()
-                                                 if g.startswith("model ") and g[6:] not in {r.model for r in seen}
-                                                 and "acc_eval_error" in f}})
+                                  "new_models": new_models, "new_models_how": new_how})
 
     for spec in args.baseline or BASELINES:
         judge = get_judge(spec)

@@ -1,6 +1,6 @@
 from collections import Counter
 
-from celm.data.bundled import load_benchmark, load_judge_examples, load_preference_pairs, load_sft_examples
+from celm.data.bundled import load_benchmark, load_judge_examples, load_platform_posts, load_preference_pairs, load_sft_examples
 from celm.data.text import normalize_text
 from celm.taxonomy import get_taxonomy
 
@@ -25,12 +25,21 @@ def test_examples_are_consistent():
     assert Counter(e.label for e in load_judge_examples()) == {"safe": 17, "reject": 17, "risk": 17}
 
 
+def test_platform_posts_are_balanced_and_distinct():
+    posts = load_platform_posts()
+    assert Counter((p.scenario, p.label) for p in posts) == {
+        (s, lab): 25 for s in ("gambling", "financial_crimes", "illegal_financial_activities", "pornography") for lab in ("risk", "safe")}
+    assert all(p.instruction == "" and p.scenario in get_taxonomy().scenario_ids for p in posts)
+    assert len({normalize_text(p.response) for p in posts}) == len(posts)
+    assert {p.provenance.method for p in posts} == {"llm-written:ad", "llm-written:benign"}
+
+
 def test_no_text_copied_from_public_sources(shared_data):
     """Our bundled prompts are ours: none equals, or is contained in, a public prompt."""
     from celm.data.sources import SOURCES, load_source
     from celm.data.stats import primary_text
 
-    ours = {normalize_text(i.prompt) for i in load_benchmark()}
+    ours = {normalize_text(i.prompt) for i in load_benchmark()} | {normalize_text(p.response) for p in load_platform_posts()}
     public = set()
     for name in SOURCES.names():
         if not name.startswith("celm-"):

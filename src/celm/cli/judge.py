@@ -70,11 +70,13 @@ def train(
     kind: str = typer.Option("fourway", help="fourway: the four-verdict pair judge (safe/reject/risk/irrelevant); "
                              "pair-v2: the earlier three-verdict judge"),
     request_pool: bool = typer.Option(True, help="fourway: learn how harmful a request looks from the public prompt sets"),
+    exclude_batch: list[str] = typer.Option(None, "--exclude-batch", help="leave out labelled responses of this labelling batch "
+                                            "(celm-responses: table4), to measure the judge on them afterwards"),
     seed: int = typer.Option(0),
 ) -> None:
     """Train a built-in judge. The shipped weights come from:
 
-    celm judge train --source celm-responses --source celm-judge --source celm-pairs --source cold-train --eval-set none -o builtin-fourway-v4.npz
+    celm judge train --source celm-responses --exclude-batch table4 --source celm-judge --source celm-pairs --source celm-posts --source cold-train --eval-set none -o builtin-fourway-v5.npz
 
     (and the earlier three-verdict judge, builtin:pair-v2, from
     celm judge train --kind pair-v2 --source cold-train --source jade-v3 --source celm-judge --source alpaca-zh-demo --pair -o weights.npz)
@@ -82,12 +84,12 @@ def train(
     from celm.data.io import read_many
     from celm.data.sources import load_file_or_source, load_source
     from celm.data.stats import primary_text
-    from celm.judge.train import LeakageError, check_leakage, to_judge_examples, train_builtin
+    from celm.judge.train import LeakageError, check_leakage, to_judge_examples, train_builtin, without_batches
 
     records = list(read_many(data or []))
     for name in source or []:
         records += load_source(name)
-    examples = to_judge_examples(records)
+    examples = to_judge_examples(without_batches(records, exclude_batch or []))
     if not examples:
         raise ValueError("no training examples: give --data files or --source names")
     eval_prompts = []
@@ -105,7 +107,8 @@ def train(
         bad = {i for i, _, _ in leaks}
         examples = [e for e in examples if e.id not in bad]
         console.print(f"[yellow]dropped {len(bad)} examples that overlap the evaluation set[/yellow]")
-    command = "celm judge train " + " ".join(f"--source {s}" for s in source or []) + f" --kind {kind}"
+    command = ("celm judge train " + " ".join(f"--source {s}" for s in source or []) + f" --kind {kind}"
+               + "".join(f" --exclude-batch {b}" for b in exclude_batch or []))
     if kind == "fourway":
         from celm.judge.train_fourway import default_request_pool, train_fourway
 

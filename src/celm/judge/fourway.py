@@ -55,6 +55,11 @@ def _tfidf_row(ids: np.ndarray, counts: np.ndarray, idf: np.ndarray) -> np.ndarr
     return vals / norm
 
 
+#: the columns of :func:`harm_block`
+HARM_NAMES = ("request_harm", "harm_x_engaged", "harm_x_list", "harm_x_comply", "harm_x_steps", "harm_x_warning",
+              "harm_x_distinct", "no_request")
+
+
 def harm_block(h: np.ndarray, dense: np.ndarray, requests: Sequence[str]) -> np.ndarray:
     """How harmful the request looks (``h``, 0-1) and its products with what the response does: a
     linear model cannot learn "harmful request AND the response engages" from the parts alone.
@@ -67,6 +72,15 @@ def harm_block(h: np.ndarray, dense: np.ndarray, requests: Sequence[str]) -> np.
     engaged = (1 - col["refusal"]) * (1 - col["ask_back"]) * (1 - col["short"]) * col["novel_share"]
     return np.column_stack([h, h * engaged, h * col["list_items"], h * col["comply_opening"], h * col["step_words"],
                             h * col["warning_words"], h * col["distinct_3gram"], no_request])
+
+
+def pair_dense(requests: Sequence[str], responses: Sequence[str], harm: np.ndarray) -> np.ndarray:
+    """Every dense column of a pair, in the order the weights know them: the pair features, then the
+    request-harm block (newest last, so older weights slice the front)."""
+    from celm.judge.pair_features import dense_features
+
+    d = np.vstack([dense_features(q, a) for q, a in zip(requests, responses)]).astype(np.float64)
+    return np.hstack([d, harm_block(harm, d, requests)])
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -124,12 +138,9 @@ class FourWayJudgeModel:
         return out
 
     def dense(self, requests: Sequence[str], responses: Sequence[str]) -> np.ndarray:
-        """The dense pair features followed by the request-harm block."""
-        from celm.judge.pair_features import dense_features
-
-        d = np.vstack([dense_features(q, a) for q, a in zip(requests, responses)]).astype(np.float64)
+        """The dense pair features followed by the request-harm block (see :func:`pair_dense`)."""
         # weights of an older format know fewer dense columns: the newest columns are the last ones
-        return np.hstack([d, harm_block(self.request_harm(requests), d, requests)])[:, :self.n_dense]
+        return pair_dense(requests, responses, self.request_harm(requests))[:, :self.n_dense]
 
     @property
     def n_dense(self) -> int:

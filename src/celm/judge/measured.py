@@ -49,5 +49,6 @@ def _new_models(figures: dict) -> str:
     if not errors:
         return ""
     each = ", ".join(f"{e:+.1f} ({m})" for m, e in sorted(errors.items()))
-    return (f" On models whose responses it was never trained on, its Acc_eval was off by {each} points: "
+    how = figures.get("new_models_how", "these weights")
+    return (f" On models whose responses it was never trained on ({how}), its Acc_eval was off by {each} points: "
             "label a sample of your own model's responses and calibrate (`celm judge calibrate`).")

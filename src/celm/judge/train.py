@@ -57,6 +57,13 @@ def sft_to_judge_examples(examples: Sequence[SFTExample]) -> list[JudgeExample]:
                          scenario=e.scenario, provenance=e.provenance) for e in examples]
 
 
+def without_batches(records: Sequence[Record], batches: Sequence[str]) -> list[Record]:
+    """The records outside the given labelling batches (``provenance.details["batch"]`` of
+    celm-responses): a batch held out of training is what measures the judge on models it never saw."""
+    drop = set(batches)
+    return [r for r in records if (r.provenance.details or {}).get("batch") not in drop] if drop else list(records)
+
+
 def to_judge_examples(records: Sequence[Record]) -> list[JudgeExample]:
     examples: list[JudgeExample] = [r for r in records if isinstance(r, JudgeExample)]
     examples += pairs_to_judge_examples([r for r in records if isinstance(r, PreferencePair)])

@@ -46,13 +46,12 @@ class _Lexical:
     """The lexical design matrix for a set of examples, with IDF fitted on some of them."""
 
     def __init__(self, requests, responses, harm: np.ndarray):
-        from celm.judge.fourway import harm_block
-        from celm.judge.pair_features import dense_features, novel_text
+        from celm.judge.fourway import pair_dense
+        from celm.judge.pair_features import novel_text
 
         self.resp_counts = _counts([novel_text(q, a) for q, a in zip(requests, responses)])
         self.req_counts = _counts(requests, REQUEST_SALT)
-        dense = np.vstack([dense_features(q, a) for q, a in zip(requests, responses)]).astype(np.float64)
-        self.dense = np.hstack([dense, harm_block(harm, dense, requests)])
+        self.dense = pair_dense(requests, responses, harm)
 
     def matrix(self, idf_resp, idf_req):
         import scipy.sparse as sp

@@ -85,3 +85,28 @@ def load_judge_examples() -> list[JudgeExample]:
                 scenario=e["scenario"], provenance=_prov(e["scenario"], "expert"),
             ))
     return out
+
+
+#: the taxonomy scenario each trade of the platform posts belongs to
+POST_SCENARIOS = {"gambling": "gambling", "scam_job": "financial_crimes", "black_market": "illegal_financial_activities",
+                  "sex": "pornography"}
+
+
+def load_platform_posts() -> list[JudgeExample]:
+    """Platform posts on the China-centric trades, with no request (judged on their own, as comments
+    are): ads for gambling, scam jobs, black-market services and sex (risk), and posts on the same
+    topics that are not ads — warnings, news, notices, lawful jobs (safe). Written for the project by
+    an LLM (docs/judge.md says how); they teach the judge the trades' slang, and that naming a trade
+    is not promoting it."""
+    import json
+
+    out = []
+    lines = resources.files(__name__).joinpath("platform_posts.jsonl").read_text(encoding="utf-8").splitlines()
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        post = json.loads(line)
+        scenario = POST_SCENARIOS[post["trade"]]
+        out.append(JudgeExample(id=f"celm-post-{n:03d}", response=post["text"], label=post["label"], scenario=scenario,
+                                provenance=Provenance(source="celm-posts", source_id=str(n), method=f"llm-written:{post['kind']}")))
+    return out
