@@ -12,13 +12,13 @@ Qwen2.5-Coder 0.5B/1.5B Instruct), against the project's own four-verdict labels
 * speed in pairs per second on 2 cores with an empty embedding cache.
 
 The shipped four-verdict judge was trained on the set's first 942 responses (Gemma base and the two
-Qwen models), so it is measured two ways:
+Qwen models; ``celm judge train --exclude-batch table4``), so it is measured two ways:
 
 * on those 942, by its recipe, **cross-validated grouped by prompt**: each fold trains
-  ``train_fourway`` on the other prompts' responses plus celm's own written examples (celm-judge,
-  celm-pairs) and COLD train, with the request model's prompt pool also leaving the fold's prompts
+  ``train_fourway`` on the other prompts' responses plus celm's own written examples and platform
+  posts (``WRITTEN_SOURCES``) and COLD train, with the request model's prompt pool also leaving the fold's prompts
   out, and judges the held-out ones;
-* **on the responses labelled after it was trained** (``SHIPPED_NEVER_SAW``: the ``table4`` batch,
+* **on the responses held out of its training** (``SHIPPED_NEVER_SAW``: the ``table4`` batch,
   454 responses of the table-4 helpfulness and safety SFTs of the Gemma base and of the base), the
   shipped weights as they are: a plain held-out test, and for the SFT models the case a team is in
   when it judges a model it has just fine-tuned.
