@@ -39,8 +39,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import tempfile
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 
 import numpy as np
 from sklearn.metrics import f1_score, precision_score, recall_score
@@ -183,25 +186,30 @@ def held_out_public(judge) -> dict:
     return out
 
 
-def speed(judge, rows, n: int = 300) -> float:
-    """Pairs per second with an empty embedding cache (what a first run of new responses costs)."""
-    import os
-    import tempfile
-
-    picked = rows[:: max(1, len(rows) // n)][:n]
+@contextmanager
+def empty_cache():
+    """An empty celm cache folder for the duration (embeddings, hidden states): what a first run of
+    new responses costs."""
     with tempfile.TemporaryDirectory() as tmp:
         old = os.environ.get("CELM_CACHE_DIR")
         os.environ["CELM_CACHE_DIR"] = tmp
         try:
-            judge.judge_many(["热身"], ["热身"])  # the embedding model is loaded before the clock starts
-            t0 = time.perf_counter()
-            judge.judge_many([r.instruction for r in picked], [r.response for r in picked])
-            return len(picked) / (time.perf_counter() - t0)
+            yield tmp
         finally:
             if old is None:
                 os.environ.pop("CELM_CACHE_DIR", None)
             else:
                 os.environ["CELM_CACHE_DIR"] = old
+
+
+def speed(judge, rows, n: int = 300) -> float:
+    """Pairs per second with an empty embedding cache (what a first run of new responses costs)."""
+    picked = rows[:: max(1, len(rows) // n)][:n]
+    with empty_cache():
+        judge.judge_many(["热身"], ["热身"])  # the embedding model is loaded before the clock starts
+        t0 = time.perf_counter()
+        judge.judge_many([r.instruction for r in picked], [r.response for r in picked])
+        return len(picked) / (time.perf_counter() - t0)
 
 
 def main() -> None:

@@ -68,7 +68,11 @@ def train(
     pair: bool = typer.Option(False, "--pair", help="the embedding model also reads the instruction: use it when you train on "
                               "ordinary helpful answers beside safety data (slower: two embeddings per uncertain item)"),
     kind: str = typer.Option("fourway", help="fourway: the four-verdict pair judge (safe/reject/risk/irrelevant); "
+                             "probe: four verdicts from a chat model's hidden states (--probe-model, --layer); "
                              "pair-v2: the earlier three-verdict judge"),
+    probe_model: str = typer.Option("gguf:qwen2.5-coder-0.5b-instruct", help="probe: the chat model that reads the pairs (gguf:NAME, hf:PATH)"),
+    layer: int = typer.Option(14, help="probe: the hidden layer whose mean state the probe reads"),
+    device: str = typer.Option("auto", help="probe: where the chat model runs (auto, cpu, cuda)"),
     request_pool: bool = typer.Option(True, help="fourway: learn how harmful a request looks from the public prompt sets"),
     exclude_batch: list[str] = typer.Option(None, "--exclude-batch", help="leave out labelled responses of this labelling batch "
                                             "(celm-responses: table4), to measure the judge on them afterwards"),
@@ -77,6 +81,8 @@ def train(
     """Train a built-in judge. The shipped weights come from:
 
     celm judge train --source celm-responses --exclude-batch table4 --source celm-judge --source celm-pairs --source celm-posts --source cold-train --eval-set none -o builtin-fourway-v5.npz
+
+    celm judge train --kind probe --source celm-responses --exclude-batch table4 --eval-set none -o probe-qwen2.5-coder-0.5b-instruct.npz
 
     (and the earlier three-verdict judge, builtin:pair-v2, from
     celm judge train --kind pair-v2 --source cold-train --source jade-v3 --source celm-judge --source alpaca-zh-demo --pair -o weights.npz)
@@ -114,10 +120,15 @@ def train(
 
         pool = default_request_pool() if request_pool else ()
         model, report = train_fourway(examples, request_pool=pool, seed=seed, embeddings=not no_embeddings, progress=console.print)
+    elif kind == "probe":
+        from celm.judge.train_probe import train_probe
+
+        model, report = train_probe(examples, model_spec=probe_model, layer=layer, device=device, seed=seed, progress=console.print)
+        command += f" --probe-model {probe_model} --layer {layer}"
     elif kind == "pair-v2":
         model, report = train_builtin(examples, seed=seed, embeddings=not no_embeddings, pair=pair, progress=console.print)
     else:
-        raise ValueError(f"--kind must be fourway or pair-v2, not {kind!r}")
+        raise ValueError(f"--kind must be fourway, probe or pair-v2, not {kind!r}")
     model.card = {"command": command + (" --pair" if pair else ""), "counts": report.counts,
                   "validation": report.validation, "thresholds": report.thresholds}
     model.save(output)

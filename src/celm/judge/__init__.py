@@ -3,7 +3,8 @@
 Specs: ``builtin`` (shipped weights), ``builtin:PATH`` (weights you trained), ``builtin?mode=fast``,
 ``llm:MODEL_SPEC`` (any model backend with the appendix A.1 rubric), ``hf-classifier:PATH``,
 ``keyword`` (refusal patterns and risk keywords only; a baseline), ``guard:PRESET:MODEL_SPEC`` (a guard
-model with its own prompt and output format: ``qwen3guard``, ``llamaguard3``, ``shieldlm``; celm.judge.guard).
+model with its own prompt and output format: ``qwen3guard``, ``llamaguard3``, ``shieldlm``; celm.judge.guard),
+``probe`` / ``probe:PATH`` (four verdicts from a chat model's hidden states: slower, reads meaning; celm.judge.probe).
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ DEFAULT_JUDGE = "builtin"
 TAKES_MODEL_SPEC = ("llm", "guard")
 #: what a judge spec may be, for every option that takes one
 JUDGE_HELP = (f"judge spec: {DEFAULT_JUDGE} (default), builtin:response-only, builtin:PATH, builtin?mode=fast|full|cascade, "
-              "llm:MODEL_SPEC, guard:qwen3guard|llamaguard3|shieldlm:MODEL_SPEC, hf-classifier:PATH, keyword")
+              "probe, probe:PATH, llm:MODEL_SPEC, guard:qwen3guard|llamaguard3|shieldlm:MODEL_SPEC, hf-classifier:PATH, keyword")
 
 JUDGES: Registry = Registry("judge")
 JUDGES.register("builtin", "celm.judge.builtin:BuiltinJudge", "refusal detector + calibrated linear risk classifier (CPU)")
 JUDGES.register("llm", "celm.judge.llm:LLMJudge", "any model backend as a judge with the paper's 0-6 rubric")
 JUDGES.register("hf-classifier", "celm.judge.hf_classifier:HFClassifierJudge", "a transformers sequence classifier (guard model)")
 JUDGES.register("guard", "celm.judge.guard:GuardJudge", "a guard model in its own format: guard:qwen3guard|llamaguard3|shieldlm:MODEL_SPEC")
+JUDGES.register("probe", "celm.judge.probe:ProbeJudge", "four verdicts from a chat model's hidden states (slower; reads meaning)")
 JUDGES.register("keyword", "celm.judge.keyword:KeywordJudge", "refusal patterns + risk keywords (a baseline)")
 
 

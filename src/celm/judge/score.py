@@ -11,7 +11,9 @@ from celm.judge.base import Judge
 def judge_responses(responses: Sequence[Response], judge: Judge, *, batch: int = 512, progress: bool = True) -> list[JudgementRecord]:
     from rich.progress import Progress
 
-    # a judge spread over Ray workers (celm.scale.judge.RayJudge) wants a chunk for every worker at once
+    # a slow judge (a chat model reading each pair) moves the bar in smaller steps; a judge spread over
+    # Ray workers (celm.scale.judge.RayJudge) wants a chunk for every worker at once
+    batch = min(batch, getattr(judge, "progress_every", batch))
     batch = max(batch, getattr(judge, "preferred_batch", 0))
     out: list[JudgementRecord] = []
     with Progress(disable=not progress) as bar:
