@@ -17,7 +17,7 @@ The chat model's hidden states are cached on disk by text: the first run reads 1
 20 min on 2 cores), later runs a few seconds. Needs the optional built-in model
 ``qwen2.5-coder-0.5b-instruct`` (``celm models list``).
 
-Run: .venv/bin/python bench/judge_probe.py [--record]      The last line is the headline figure.
+Run: .venv/bin/python bench/judge_probe.py [--jade] [--record]      The last line is the headline figure.
 """
 
 from __future__ import annotations
@@ -68,6 +68,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--speed-n", type=int, default=40, help="pairs timed with an empty cache")
+    ap.add_argument("--jade", action="store_true", help="also score JADE 3.0's 1,000 answer pairs, never trained on (~13 min "
+                    "on 2 cores the first time)")
     ap.add_argument("--record", action="store_true", help="store the shipped probe's figures in measured.json (celm eval prints them)")
     args = ap.parse_args()
     rows = load_source("celm-responses")
@@ -91,6 +93,16 @@ def main() -> None:
     speed = {"probe": pairs_per_s(shipped, timed), "builtin": pairs_per_s(builtin, timed)}
     print(f"\nspeed on {len(timed)} new pairs, empty cache, {os.cpu_count()} CPUs: probe {speed['probe']:.2f} pairs/s, "
           f"built-in {speed['builtin']:.1f} pairs/s")
+    if args.jade:
+        from sklearn.metrics import f1_score
+
+        from celm.data.convert import pairs_to_judge_examples
+
+        jade = pairs_to_judge_examples(load_source("jade-v3"))
+        got = shipped.judge_many([e.instruction for e in jade], [e.response for e in jade])
+        results["jade_v3_answers"] = round(float(f1_score([e.label == "risk" for e in jade], [v.label == "risk" for v in got],
+                                                          average="macro")), 3)
+        print(f"JADE 3.0 answers ({len(jade)}, never trained on): risk-vs-not macro-F1 {results['jade_v3_answers']:.3f}")
     if args.record:
         from celm.judge.measured import record
 
@@ -101,7 +113,8 @@ def main() -> None:
                                   "models": sorted({r.model for r in seen}),
                                   "per_model": {g[6:]: f["acc_eval_error"] for g, f in results["probe-cv"].items()
                                                 if g.startswith("model ") and "acc_eval_error" in f},
-                                  "new_models": new_models, "new_models_how": "these weights"})
+                                  "new_models": new_models, "new_models_how": "these weights",
+                                  **({"jade_v3_answers": results["jade_v3_answers"]} if "jade_v3_answers" in results else {})})
     cv, fresh, base = results["probe-cv"]["overall"], results["probe-new"]["overall"], results["builtin-new"]["overall"]
     print(f"probe judge on {cv['n']} labelled real responses (cross-validated by prompt): risk F1 {cv['risk_macro_f1']:.3f}, "
           f"4-way {cv['accuracy_4way']:.3f}, Acc_eval error {cv['acc_eval_error']:+.1f}; on {fresh['n']} it never saw: F1 "

@@ -8,7 +8,8 @@ layer** of such a model, trained on labelled real responses (``celm judge train 
 
 Slower than the built-in judge (about 1 pair/s on 2 CPU cores with Qwen2.5-Coder-0.5B-Instruct, far
 more on a GPU) and more accurate on real responses (docs/judge.md has the figures). The verdict rules
-of :mod:`celm.judge.rules` apply as in the built-in four-verdict judge.
+of :mod:`celm.judge.rules` apply as in the built-in four-verdict judge. A text with **no request** (a
+comment, a platform post) is not a pair: the built-in judge, trained on comments and posts, judges it.
 
 Specs: ``probe`` (the shipped weights: over ``gguf:qwen2.5-coder-0.5b-instruct``, an optional built-in
 model: ``celm models list``) or ``probe:PATH`` (weights from ``celm judge train --kind probe``).
@@ -192,13 +193,30 @@ class ProbeJudge(Judge):
         path = Path(target) if target else default_probe_path()
         if model is None and not path.exists():
             raise FileNotFoundError(f"{path}: probe weights not found (train them with `celm judge train --kind probe`)")
+        from celm.judge.builtin import load_model
+
         self.model = model or ProbeJudgeModel.load(path)
         self.encoder = PairEncoder(self.model.model_spec, self.model.layer, device=device, dtype=dtype, batch_size=int(batch_size))
-        self.judge_id = f"{without_options(spec)}#{self.model.model_spec}@{judge_id_digest(self.model.digest)}"
+        # texts with no request go to the shipped four-verdict judge: its weights are part of the id
+        self.no_request = load_model()
+        digest = hashlib.sha256(f"{self.model.digest}:{self.no_request.digest}".encode()).hexdigest()[:8]
+        self.judge_id = f"{without_options(spec)}#{self.model.model_spec}@{judge_id_digest(digest)}"
 
     def probabilities(self, instructions: list[str], responses: list[str]) -> tuple[np.ndarray, list[str]]:
-        states = self.encoder.encode(instructions, responses)
-        return self.model.probabilities_from_states(states), ["probe"] * len(responses)
+        pairs = [k for k, q in enumerate(instructions) if q.strip()]
+        alone = [k for k, q in enumerate(instructions) if not q.strip()]
+        probs = np.zeros((len(responses), len(self.model.labels)))
+        used = ["probe"] * len(responses)
+        if pairs:
+            states = self.encoder.encode([instructions[k] for k in pairs], [responses[k] for k in pairs])
+            probs[pairs] = self.model.probabilities_from_states(states)
+        if alone:
+            p, how = self.no_request.probabilities([""] * len(alone), [responses[k] for k in alone])
+            order = [list(self.no_request.labels).index(lab) for lab in self.model.labels]
+            probs[alone] = p[:, order]
+            for k, h in zip(alone, how):
+                used[k] = f"no request: built-in {h}"
+        return probs, used
 
     def judge_many(self, instructions: Sequence[str], responses: Sequence[str]) -> list[Judgement]:
         from celm.judge.rules import four_way_verdicts
