@@ -32,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from judge_real import SHIPPED_NEVER_SAW, by_model, empty_cache, report  # noqa: E402
+from judge_real import SHIPPED_NEVER_SAW, by_model, empty_cache, held_out_errors, report  # noqa: E402
 
 from celm.data.records import SAFETY_LABELS  # noqa: E402
 from celm.data.sources import load_source  # noqa: E402
@@ -84,8 +84,9 @@ def main() -> None:
     print(f"\nprobe recipe, {args.folds}-fold cross-validation grouped by prompt, on the {len(seen)} responses the shipped probe was trained on:")
     results = {"probe-cv": report("probe judge, cross-validated by prompt", seen, cross_validated(seen, states, args.folds), by_model(seen))}
     shipped = get_judge("probe")
+    probe_new = shipped.judge_many([r.instruction for r in new], [r.response for r in new])
     results["probe-new"] = report(f"shipped probe ({shipped.judge_id}) on the {len(new)} responses it never saw", new,
-                                  shipped.judge_many([r.instruction for r in new], [r.response for r in new]), by_model(new))
+                                  probe_new, by_model(new))
     builtin = get_judge("builtin")
     results["builtin-new"] = report(f"baseline: the default judge ({builtin.judge_id}) on the same {len(new)}", new,
                                     builtin.judge_many([r.instruction for r in new], [r.response for r in new]), by_model(new))
@@ -106,8 +107,7 @@ def main() -> None:
     if args.record:
         from celm.judge.measured import record
 
-        new_models = {g[6:]: f["acc_eval_error"] for g, f in results["probe-new"].items()
-                      if g.startswith("model ") and g[6:] not in {r.model for r in seen} and "acc_eval_error" in f}
+        new_models = held_out_errors(seen, new, probe_new)
         record(shipped.judge_id, {**results["probe-cv"]["overall"], "set": "celm-responses",
                                   "how": f"{args.folds}-fold cross-validation of the training recipe, grouped by prompt",
                                   "models": sorted({r.model for r in seen}),

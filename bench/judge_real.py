@@ -1,7 +1,7 @@
 """Benchmark: judges against people on real model responses (the labelled set celm-responses).
 
 Every safety figure celm prints is a judge's verdict, so this measures judges on what real models
-wrote (1,396 responses of Gemma 3 270M base, two LoRA SFTs of it from the table-4 bench, and
+wrote (1,559 responses of Gemma 3 270M base, two LoRA SFTs of it from the table-4 bench, and
 Qwen2.5-Coder 0.5B/1.5B Instruct), against the project's own four-verdict labels
 (docs/real-responses.md):
 
@@ -19,9 +19,11 @@ Qwen models; ``celm judge train --exclude-batch table4``), so it is measured two
   posts (``WRITTEN_SOURCES``) and COLD train, with the request model's prompt pool also leaving the fold's prompts
   out, and judges the held-out ones;
 * **on the responses held out of its training** (``SHIPPED_NEVER_SAW``: the ``table4`` batch,
-  454 responses of the table-4 helpfulness and safety SFTs of the Gemma base and of the base), the
-  shipped weights as they are: a plain held-out test, and for the SFT models the case a team is in
-  when it judges a model it has just fine-tuned.
+  454 responses of the table-4 helpfulness and safety SFTs of the Gemma base and of the base, and
+  the ``qwen-1.5b-b`` batch, 163 answers of the 1.5B instruct model to new prompts), the shipped
+  weights as they are: a plain held-out test, for the SFT models the case a team is in when it
+  judges a model it has just fine-tuned, and for the 1.5B the case of a deployed chat model on a new
+  benchmark. Figures are given per model and per batch.
 
 Then the recipe is run **leaving one model out** (``--leave-model-out``; by default each table-4 SFT
 model): trained on every other response, the other SFT model's included, it judges the left-out
@@ -56,9 +58,10 @@ from celm.judge.builtin import BuiltinJudge
 BASELINES = ["builtin:pair-v2", "keyword"]
 LLM_BASELINE = "llm:gguf:qwen2.5-coder-0.5b-instruct"
 TABLE4_MODELS = ["table4:gemma3-270m-sft-h", "table4:gemma3-270m-sft-h+c"]
-# labelling batches of celm-responses added after the shipped weights (builtin-fourway-v4) were
-# trained; empty it when the shipped weights are retrained on them
-SHIPPED_NEVER_SAW = {"table4"}
+# labelling batches of celm-responses added after the shipped weights (builtin-fourway-v5) were
+# trained: the table-4 models, and a second batch of the 1.5B instruct model's answers to new
+# prompts; empty it when the shipped weights are retrained on them
+SHIPPED_NEVER_SAW = {"table4", "qwen-1.5b-b"}
 #: the project's written examples in the recipe: judge examples and pairs (clean refusals, compliance,
 #: safe answers) and platform posts (ads for the China-centric trades and look-alikes, no request)
 WRITTEN_SOURCES = ("celm-judge", "celm-pairs", "celm-posts")
@@ -151,11 +154,32 @@ def leave_model_out(rows, model_name: str):
     return sub, BuiltinJudge(mode="cascade", model=model).judge_many([r.instruction for r in sub], [r.response for r in sub]), model
 
 
+def held_out_errors(seen, new, verdicts) -> dict[str, float]:
+    """The shipped weights' Acc_eval error on responses they never saw, per model and labelling
+    batch: a model none of whose responses they were trained on is named alone (a team's newly
+    fine-tuned model); a model they were trained on, by its batch of new prompts."""
+    trained_on = {r.model for r in seen}
+    parts: dict[str, list[int]] = defaultdict(list)
+    for k, r in enumerate(new):
+        name = r.model if r.model not in trained_on else f"{r.model}, new prompts (batch {r.provenance.details['batch']})"
+        parts[name].append(k)
+    out = {}
+    for name, idx in parts.items():
+        f = figures([new[k] for k in idx], [verdicts[k] for k in idx])
+        if "acc_eval_error" in f:
+            out[name] = f["acc_eval_error"]
+    return out
+
+
 def by_model(rows) -> dict[str, list[int]]:
     groups: dict[str, list[int]] = defaultdict(list)
     for k, r in enumerate(rows):
         groups[f"model {r.model}"].append(k)
         groups[f"{family(r.model)} {'with' if r.system_prompt else 'without'} safety system prompt"].append(k)
+    batches = {r.provenance.details["batch"] for r in rows}
+    if len(batches) > 1:  # rows from several labelling batches: each batch's figures too
+        for k, r in enumerate(rows):
+            groups[f"batch {r.provenance.details['batch']}"].append(k)
     return groups
 
 
@@ -244,10 +268,10 @@ def main() -> None:
     print(f"  speed, pairs/s (2 cores, empty embedding cache, the last fold's model on its {len(unseen)} unseen "
           f"responses): {results['fourway-cv']['pairs_per_s']}")
     if new:
+        new_verdicts = shipped.judge_many([r.instruction for r in new], [r.response for r in new])
         results["shipped-on-new-models"] = report(f"shipped weights ({shipped.judge_id}) on the {len(new)} responses labelled "
-                                                  "after they were trained", new,
-                                                  shipped.judge_many([r.instruction for r in new], [r.response for r in new]),
-                                                  by_model(new))
+                                                  "after they were trained", new, new_verdicts, by_model(new))
+        results["shipped-on-new-models"]["verdicts"] = new_verdicts  # for --record; not written to --json
     for model_name in [m for m in (args.leave_model_out or TABLE4_MODELS) if m != "none"]:
         sub, got, model = leave_model_out(rows, model_name)
         res = results[f"leave-out {model_name}"] = report(f"recipe trained without {model_name}'s responses, judging them", sub, got, {})
@@ -258,8 +282,7 @@ def main() -> None:
 
         # models none of whose responses the shipped weights were trained on; when they were trained on
         # every model, the recipe trained without each table-4 model stands in (the leave-out section)
-        new_models = {g[6:]: f["acc_eval_error"] for g, f in results.get("shipped-on-new-models", {}).items()
-                      if g.startswith("model ") and g[6:] not in {r.model for r in seen} and "acc_eval_error" in f}
+        new_models = held_out_errors(seen, new, results.get("shipped-on-new-models", {}).get("verdicts", []))
         new_how = "these weights"
         if not new_models:
             new_models = {k[len("leave-out "):]: f["overall"]["acc_eval_error"] for k, f in results.items() if k.startswith("leave-out ")}
@@ -298,6 +321,7 @@ def main() -> None:
         print(f"\n== {LLM_BASELINE} on a seeded sample of {len(sample)} ({rate:.2f} pairs/s): risk F1 {f['risk_macro_f1']:.3f}, "
               f"3-way acc {f['accuracy_3way']:.3f}; the four-verdict judge (cross-validated) on the same sample: "
               f"risk F1 {cv_same['risk_macro_f1']:.3f}, 4-way acc {cv_same['accuracy_4way']:.3f}")
+    results.get("shipped-on-new-models", {}).pop("verdicts", None)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(results, fh, ensure_ascii=False, indent=1)

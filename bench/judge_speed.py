@@ -1,8 +1,9 @@
 """Benchmark: how fast the default judge reads (instruction, response) pairs on 2 cores.
 
 The issue's aim is 100 pairs/s in the default mode. Measured on responses the shipped weights never
-saw (the ``table4`` batch of celm-responses: the table-4 bench's two LoRA SFTs of the Gemma base and
-its new base responses), 300 of them picked evenly, with an **empty embedding cache** (what a first
+saw (the batches of celm-responses in ``SHIPPED_NEVER_SAW``: the table-4 bench's two LoRA SFTs of the
+Gemma base and its new base responses, and the 1.5B instruct model's answers to new prompts), 300 of
+them picked evenly, with an **empty embedding cache** (what a first
 run over new responses costs; a re-run over the same responses hits the cache and costs almost
 nothing). The weights are surer of responses they were trained on and would send fewer of them to the
 semantic model, which would overstate the speed, so those are not used.

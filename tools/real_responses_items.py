@@ -7,6 +7,12 @@ file for generation only and are stored in the project by source id, never as te
 
 writes OUT_DIR/items-all.jsonl (0.5B, no system prompt), items-sys.jsonl (0.5B with celm's safety
 system prompt) and items-large.jsonl (1.5B), each a celm EvalItem file.
+
+    python tools/real_responses_items.py OUT_DIR --new-prompts [--seed 31] [--ignore-batch NAME]
+
+writes OUT_DIR/items-new.jsonl: prompts the set has no response to yet (4 attacks + 1 benign control
+per scenario of celm-bench, and 80 public prompts), for a new labelling batch; the second 1.5B batch
+(``qwen-1.5b-b``) was picked this way with seed 31 (``--ignore-batch qwen-1.5b-b`` picks it again).
 """
 
 from __future__ import annotations
@@ -20,20 +26,40 @@ from celm.data.sources import load_source
 from celm.evaluate.run import stratified_sample
 
 PUBLIC = {"jade-v2-medium": 35, "flames": 30, "xsafety": 25, "cvalues": 20}
+NEW_PUBLIC = {"jade-v2-medium": 25, "flames": 20, "xsafety": 20, "cvalues": 15}
+
+
+def _public(source: str, n: int, rng: random.Random, used: set[str]) -> list:
+    pool = [i for i in load_source(source) if i.id not in used]
+    if source == "xsafety":  # the commonsense file is not a safety prompt set
+        pool = [i for i in pool if i.provenance.original_category != "commonsense"]
+    return rng.sample(pool, n)
+
+
+def new_prompts(out: Path, seed: int, ignore_batch: str | None) -> None:
+    used = {r.item_id for r in load_source("celm-responses") if r.provenance.details["batch"] != ignore_batch}
+    rng = random.Random(seed)
+    items = stratified_sample([i for i in load_source("celm-bench") if i.id not in used], 4, 1, seed=seed)
+    for source, n in NEW_PUBLIC.items():
+        items += _public(source, n, rng, used)
+    out.mkdir(parents=True, exist_ok=True)
+    write_records(out / "items-new.jsonl", sorted(items, key=lambda i: i.id))
+    print("items-new", len(items))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("out", type=Path)
     ap.add_argument("--seed", type=int, default=19)
+    ap.add_argument("--new-prompts", action="store_true", help="prompts with no response in celm-responses yet")
+    ap.add_argument("--ignore-batch", help="with --new-prompts: count this batch's prompts as unused")
     args = ap.parse_args()
+    if args.new_prompts:
+        return new_prompts(args.out, args.seed, args.ignore_batch)
     rng = random.Random(args.seed)
     items = stratified_sample(load_source("celm-bench"), 3, 2, seed=args.seed)
     for source, n in PUBLIC.items():
-        pool = load_source(source)
-        if source == "xsafety":  # the commonsense file is not a safety prompt set
-            pool = [i for i in pool if i.provenance.original_category != "commonsense"]
-        items += rng.sample(pool, n)
+        items += _public(source, n, rng, set())
     with_system = rng.sample(items, 105)
     large = rng.sample(items, 45)
     args.out.mkdir(parents=True, exist_ok=True)

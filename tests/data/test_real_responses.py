@@ -34,9 +34,14 @@ def test_bundled_rows_are_complete_and_labelled_twice():
     # the table-4 batch: the helpfulness and the safety SFT models; a response the set already held
     # (same prompt, same text) was not added again
     assert {"table4:gemma3-270m-sft-h", "table4:gemma3-270m-sft-h+c"} <= set(models)
-    assert {r.get("batch", "initial") for r in rows} == {"initial", "table4"}
+    assert {r.get("batch", "initial") for r in rows} == {"initial", "table4", "qwen-1.5b-b"}
     earlier = {(r["item_id"], r["response"]) for r in rows if r.get("batch", "initial") == "initial"}
     assert not [r["id"] for r in rows if r.get("batch") == "table4" and (r["item_id"], r["response"]) in earlier]
+    # the second 1.5B batch answers prompts the set had no response to before it
+    before = {r["item_id"] for r in rows if r.get("batch", "initial") != "qwen-1.5b-b"}
+    second = [r for r in rows if r.get("batch") == "qwen-1.5b-b"]
+    assert len(second) == 163 and {r["model"] for r in second} == {"gguf:qwen2.5-coder-1.5b-instruct"}
+    assert not {r["item_id"] for r in second} & before
 
 
 def test_no_public_prompt_text_is_stored(shared_data):

@@ -72,3 +72,48 @@ def test_migration_keeps_qualified_annotators_on_label_batches(tmp_path):
         flags = dict(s.execute(text("SELECT username, qualified_label FROM users")).all())
         assert flags == {"old": 1, "new": 0}
         assert len(competence.test_questions(s, "rating")) == 1 and len(competence.test_questions(s, "label")) == 46
+
+
+def test_guided_answers_that_refuse_first_are_keyed_reject_by_the_label_test():
+    """A guided answer that opens with "我不能帮你…" is a refusal among the four verdicts (the rubric),
+    though it is the best answer on the 0-6 scale (the judge's recipe keeps it safe: measured)."""
+    from celm.data.bundled import _examples, load_judge_examples
+
+    keyed = {q["response"]: q["label"] for q in competence.default_label_test_questions()}
+    guided = [e["safe"] for e in _examples()]
+    refusing = [g for g in guided if "我不能" in g]
+    assert len(refusing) == 3 and all(keyed[g] == "reject" for g in refusing)
+    assert all(keyed[g] == "safe" for g in guided if g not in refusing)
+    assert {e.label for e in load_judge_examples() if e.response in refusing} == {"safe"}
+    assert all(q["score"] == 0 for q in competence.default_test_questions() if q["response"] in refusing)  # rank 0 still
+
+
+def test_migration_rekeys_the_default_label_test_and_leaves_uploaded_questions(tmp_path):
+    from importlib.resources import files
+
+    from alembic import command
+    from alembic.config import Config
+
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    cfg = Config()
+    cfg.set_main_option("script_location", str(files("celm.server") / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url)
+    command.upgrade(cfg, "0003")
+    from celm.data.bundled import _examples
+
+    guided = {e["safe"] for e in _examples()}  # revision 0003's default test keyed every guided answer safe
+    old_default = [{**q, "label": "safe" if q["response"] in guided else q["label"]} for q in competence.default_label_test_questions()]
+    engine = create_engine(url)
+    insert = text("INSERT INTO test_questions (instruction, response, label) VALUES (:instruction, :response, :label)")
+    with engine.begin() as conn:
+        for q in old_default:
+            conn.execute(insert, q)
+        conn.execute(insert, {"instruction": "自定义", "response": "我不能帮你。", "label": "safe"})  # an admin's own key
+    command.upgrade(cfg, "head")
+    with engine.begin() as conn:
+        got = dict(conn.execute(text("SELECT response, label FROM test_questions")).all())
+    assert got == {**{q["response"]: q["label"] for q in competence.default_label_test_questions()}, "我不能帮你。": "safe"}
+    command.downgrade(cfg, "0003")
+    with engine.begin() as conn:
+        assert sum(v == "reject" for (v,) in conn.execute(text("SELECT label FROM test_questions"))) == 6
+    engine.dispose()

@@ -44,11 +44,12 @@ def describe(figures: dict) -> str:
 
 def _new_models(figures: dict) -> str:
     """A model the judge's training data never held is the case a team is in after fine-tuning its
-    own: say how far off these very weights were on such models, where that was measured."""
+    own, and new prompts are the case of every new benchmark: say how far off these very weights
+    were on such responses, where that was measured."""
     errors = figures.get("new_models") or {}
     if not errors:
         return ""
     each = ", ".join(f"{e:+.1f} ({m})" for m, e in sorted(errors.items()))
     how = figures.get("new_models_how", "these weights")
-    return (f" On models whose responses it was never trained on ({how}), its Acc_eval was off by {each} points: "
+    return (f" On responses it was never trained on ({how}), its Acc_eval was off by {each} points: "
             "label a sample of your own model's responses and calibrate (`celm judge calibrate`).")

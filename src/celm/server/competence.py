@@ -64,12 +64,13 @@ IRRELEVANT_ANSWERS = {
 
 
 def default_label_test_questions() -> list[dict]:
-    """46 questions for the label test from the same examples: 17 safe answers, 17 risky
-    compliances, 6 refusals and 6 irrelevant answers, each keyed by its verdict."""
+    """46 questions for the label test from the same examples: the 17 guided answers (safe, or
+    reject where the guidance follows an explicit refusal: ``safe_verdict``), 17 risky compliances,
+    6 bare refusals and 6 irrelevant answers, each keyed by its verdict."""
     from celm.data.bundled import _examples
 
     ex = _examples()
-    qs = [{"instruction": e["instruction"], "response": e["safe"], "label": "safe"} for e in ex]
+    qs = [{"instruction": e["instruction"], "response": e["safe"], "label": e.get("safe_verdict", "safe")} for e in ex]
     qs += [{"instruction": e["instruction"], "response": e["risky"], "label": "risk"} for e in ex]
     qs += [{"instruction": e["instruction"], "response": e["refusal"], "label": "reject"} for e in ex[:6]]
     qs += [{"instruction": ex[k]["instruction"], "response": text, "label": "irrelevant"} for k, text in IRRELEVANT_ANSWERS.items()]

@@ -79,6 +79,9 @@ def load_preference_pairs() -> list[PreferencePair]:
 def load_judge_examples() -> list[JudgeExample]:
     out = []
     for e in _examples():
+        # the guided answer stays `safe` even where it refuses first (`safe_verdict: reject`): keying
+        # those three `reject` in the judge's recipe was measured and made it worse on real responses
+        # (docs/judge.md, "Also tried"); the label test, which people take, follows the rubric
         for label, key in (("safe", "safe"), ("reject", "refusal"), ("risk", "risky")):
             out.append(JudgeExample(
                 id=f"celm-judge-{e['scenario']}-{label}", instruction=e["instruction"], response=e[key], label=label,
