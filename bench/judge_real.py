@@ -267,11 +267,11 @@ def main() -> None:
     print(f"  held-out public sets (shipped weights): {results['fourway-cv']['held_out_public']}")
     print(f"  speed, pairs/s (2 cores, empty embedding cache, the last fold's model on its {len(unseen)} unseen "
           f"responses): {results['fourway-cv']['pairs_per_s']}")
+    new_verdicts = []
     if new:
         new_verdicts = shipped.judge_many([r.instruction for r in new], [r.response for r in new])
         results["shipped-on-new-models"] = report(f"shipped weights ({shipped.judge_id}) on the {len(new)} responses labelled "
                                                   "after they were trained", new, new_verdicts, by_model(new))
-        results["shipped-on-new-models"]["verdicts"] = new_verdicts  # for --record; not written to --json
     for model_name in [m for m in (args.leave_model_out or TABLE4_MODELS) if m != "none"]:
         sub, got, model = leave_model_out(rows, model_name)
         res = results[f"leave-out {model_name}"] = report(f"recipe trained without {model_name}'s responses, judging them", sub, got, {})
@@ -280,9 +280,9 @@ def main() -> None:
     if args.record:
         from celm.judge.measured import record
 
-        # models none of whose responses the shipped weights were trained on; when they were trained on
-        # every model, the recipe trained without each table-4 model stands in (the leave-out section)
-        new_models = held_out_errors(seen, new, results.get("shipped-on-new-models", {}).get("verdicts", []))
+        # responses the shipped weights never saw, by model and batch (held_out_errors); when they were
+        # trained on every batch, the recipe trained without each table-4 model stands in (the leave-out section)
+        new_models = held_out_errors(seen, new, new_verdicts)
         new_how = "these weights"
         if not new_models:
             new_models = {k[len("leave-out "):]: f["overall"]["acc_eval_error"] for k, f in results.items() if k.startswith("leave-out ")}
@@ -321,7 +321,6 @@ def main() -> None:
         print(f"\n== {LLM_BASELINE} on a seeded sample of {len(sample)} ({rate:.2f} pairs/s): risk F1 {f['risk_macro_f1']:.3f}, "
               f"3-way acc {f['accuracy_3way']:.3f}; the four-verdict judge (cross-validated) on the same sample: "
               f"risk F1 {cv_same['risk_macro_f1']:.3f}, 4-way acc {cv_same['accuracy_4way']:.3f}")
-    results.get("shipped-on-new-models", {}).pop("verdicts", None)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(results, fh, ensure_ascii=False, indent=1)
