@@ -53,7 +53,7 @@ from sklearn.metrics import f1_score, precision_score, recall_score
 from celm.data.records import SAFETY_LABELS
 from celm.data.sources import load_source
 from celm.judge import get_judge
-from celm.judge.builtin import BuiltinJudge
+from celm.judge.models.builtin import BuiltinJudge
 
 BASELINES = ["builtin:pair-v2", "keyword"]
 LLM_BASELINE = "llm:gguf:qwen2.5-coder-0.5b-instruct"
@@ -68,7 +68,7 @@ WRITTEN_SOURCES = ("celm-judge", "celm-pairs", "celm-posts")
 
 
 def written_examples():
-    from celm.judge.train import to_judge_examples
+    from celm.judge.training.pair_v2 import to_judge_examples
 
     return to_judge_examples([r for name in WRITTEN_SOURCES for r in load_source(name)])
 
@@ -113,8 +113,8 @@ def cross_validated(rows, folds: int, mode: str = "cascade"):
 
     from celm.data.records import JudgeExample
     from celm.judge.base import Judgement
-    from celm.judge.train import to_judge_examples
-    from celm.judge.train_fourway import default_request_pool, train_fourway
+    from celm.judge.training.pair_v2 import to_judge_examples
+    from celm.judge.training.fourway import default_request_pool, train_fourway
 
     examples: list[JudgeExample] = to_judge_examples(rows)
     # the rest of the shipped recipe: celm's own written examples (clean refusals, compliance, safe
@@ -142,8 +142,8 @@ def cross_validated(rows, folds: int, mode: str = "cascade"):
 def leave_model_out(rows, model_name: str):
     """(that model's rows, verdicts on them, the judge model) from the shipped recipe trained on every other model's
     responses, celm's written examples and COLD train."""
-    from celm.judge.train import to_judge_examples
-    from celm.judge.train_fourway import default_request_pool, train_fourway
+    from celm.judge.training.pair_v2 import to_judge_examples
+    from celm.judge.training.fourway import default_request_pool, train_fourway
 
     train = to_judge_examples([r for r in rows if r.model != model_name])
     train += written_examples() + to_judge_examples(load_source("cold-train"))

@@ -5,10 +5,10 @@ import pytest
 
 from celm.data.records import SAFETY_LABELS, JudgeExample, Provenance
 from celm.judge import get_judge
-from celm.judge.builtin import BuiltinJudge, load_model
-from celm.judge.fourway import HARM_NAMES, FourWayJudgeModel
-from celm.judge.pair_features import DENSE_NAMES, dense_features, novel_text
-from celm.judge.train_fourway import _cascade_bound, recipe_weights, train_fourway, train_request_model
+from celm.judge.models.builtin import BuiltinJudge, load_model
+from celm.judge.models.fourway import HARM_NAMES, FourWayJudgeModel
+from celm.judge.features.pair import DENSE_NAMES, dense_features, novel_text
+from celm.judge.training.fourway import _cascade_bound, recipe_weights, train_fourway, train_request_model
 
 
 def _feature(request, response, name):
@@ -161,7 +161,7 @@ def test_shipped_judge_reads_the_pair():
 
 
 def test_judge_id_changes_with_the_verdict_rules(lexical_model, monkeypatch):
-    from celm.judge import promotion
+    from celm.judge.rules import promotion
 
     model, _ = lexical_model
     before = BuiltinJudge("builtin:x", model=model).judge_id

@@ -7,7 +7,7 @@ from celm.data.bundled import load_benchmark, load_judge_examples, load_preferen
 from celm.data.io import write_records
 from celm.data.records import JudgeExample, Provenance
 from celm.judge import get_judge
-from celm.judge.train import check_leakage, to_judge_examples, train_builtin
+from celm.judge.training.pair_v2 import check_leakage, to_judge_examples, train_builtin
 
 runner = CliRunner()
 
@@ -114,7 +114,7 @@ def test_a_labelling_batch_can_be_held_out_of_training():
     """--exclude-batch table4 --exclude-batch qwen-1.5b-b: the shipped weights never see the batches
     that measure them on new models and new prompts."""
     from celm.data.sources import load_source
-    from celm.judge.train import without_batches
+    from celm.judge.training.pair_v2 import without_batches
 
     rows = load_source("celm-responses")
     kept = without_batches(rows, ["table4", "qwen-1.5b-b"])

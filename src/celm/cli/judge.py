@@ -90,7 +90,7 @@ def train(
     from celm.data.io import read_many
     from celm.data.sources import load_file_or_source, load_source
     from celm.data.stats import primary_text
-    from celm.judge.train import LeakageError, check_leakage, to_judge_examples, train_builtin, without_batches
+    from celm.judge.training.pair_v2 import LeakageError, check_leakage, to_judge_examples, train_builtin, without_batches
 
     records = list(read_many(data or []))
     for name in source or []:
@@ -116,12 +116,12 @@ def train(
     command = ("celm judge train " + " ".join(f"--source {s}" for s in source or []) + f" --kind {kind}"
                + "".join(f" --exclude-batch {b}" for b in exclude_batch or []))
     if kind == "fourway":
-        from celm.judge.train_fourway import default_request_pool, train_fourway
+        from celm.judge.training.fourway import default_request_pool, train_fourway
 
         pool = default_request_pool() if request_pool else ()
         model, report = train_fourway(examples, request_pool=pool, seed=seed, embeddings=not no_embeddings, progress=console.print)
     elif kind == "probe":
-        from celm.judge.train_probe import train_probe
+        from celm.judge.training.probe import train_probe
 
         model, report = train_probe(examples, model_spec=probe_model, layer=layer, device=device, seed=seed, progress=console.print)
         command += f" --probe-model {probe_model} --layer {layer}"

@@ -25,12 +25,12 @@ from pathlib import Path
 import numpy as np
 
 from celm.judge.base import Judge, Judgement
-from celm.judge.refusal import detect_refusal
+from celm.judge.rules.refusal import detect_refusal
 from celm.judge.rules import four_way_verdicts, judge_id_digest
 from celm.models.registry import without_options
 
 FORMAT_VERSION = 2
-#: the shipped default: the four-verdict pair judge (celm.judge.fourway), trained on labelled real
+#: the shipped default: the four-verdict pair judge (celm.judge.models.fourway), trained on labelled real
 #: model responses, the project's written examples and platform posts, and COLD train; see docs/judge.md
 DEFAULT_WEIGHTS = "builtin-fourway-v5.npz"
 #: shipped weights chosen by name, ``builtin:NAME``: the three-verdict judges of earlier releases
@@ -84,14 +84,14 @@ class BuiltinJudgeModel:
 
     # -- scoring -----------------------------------------------------------------------------
     def fast_scores(self, responses: Sequence[str]) -> np.ndarray:
-        from celm.judge.features import linear_scores
+        from celm.judge.features.ngrams import linear_scores
 
         s = linear_scores(responses, self.idf, self.coef, self.intercept)
         a, b = self.platt
         return _sigmoid(-(a * s + b))
 
     def full_scores(self, responses: Sequence[str], fast: np.ndarray, instructions: Sequence[str] | None = None) -> np.ndarray:
-        from celm.judge.embeddings import embed_heads
+        from celm.judge.features.embeddings import embed_heads
 
         q = None
         if self.pair:
@@ -202,7 +202,7 @@ def _load_once(path: Path, inode: int, mtime_ns: int, size: int):
     if meta.get("kind") == "probe":
         raise ValueError(f"{path}: probe weights: judge with probe:{path}")
     if four_way is not None:
-        from celm.judge.fourway import FourWayJudgeModel
+        from celm.judge.models.fourway import FourWayJudgeModel
 
         return FourWayJudgeModel.from_arrays(meta, four_way)
     return BuiltinJudgeModel.load(path)

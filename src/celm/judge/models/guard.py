@@ -41,9 +41,9 @@ from collections.abc import Sequence
 from urllib.parse import unquote_plus
 
 from celm.judge.base import Judge, Judgement
-from celm.judge.guard_presets import PRESETS, GuardOutput, format_rules, get_preset, scenarios_for
-from celm.judge.llm import LLMJudge
-from celm.judge.refusal import detect_refusal
+from celm.judge.models.guard_presets import PRESETS, GuardOutput, format_rules, get_preset, scenarios_for
+from celm.judge.models.llm import LLMJudge
+from celm.judge.rules.refusal import detect_refusal
 from celm.models import GenerationParams, get_model
 from celm.models.base import ChatMessage
 from celm.models.registry import BACKENDS, known_options, parse_spec

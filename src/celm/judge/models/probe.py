@@ -90,7 +90,7 @@ class PairEncoder:
         return out
 
     def _cache(self):
-        from celm.judge.embeddings import EmbeddingCache
+        from celm.judge.features.embeddings import EmbeddingCache
         from celm.paths import cache_dir
 
         name = hashlib.sha1(f"{self.folder}:{self.layer}".encode()).hexdigest()[:12]
@@ -193,7 +193,7 @@ class ProbeJudge(Judge):
         path = Path(target) if target else default_probe_path()
         if model is None and not path.exists():
             raise FileNotFoundError(f"{path}: probe weights not found (train them with `celm judge train --kind probe`)")
-        from celm.judge.builtin import load_model
+        from celm.judge.models.builtin import load_model
 
         self.model = model or ProbeJudgeModel.load(path)
         self.encoder = PairEncoder(self.model.model_spec, self.model.layer, device=device, dtype=dtype, batch_size=int(batch_size))

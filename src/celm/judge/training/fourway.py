@@ -2,7 +2,7 @@
 
 Sources differ in size and in the verdicts they carry (COLD comments and JADE answers say only risk
 or not; the labelled real responses carry all four), so each source is re-weighted to count (the
-same rule as the first judge, :func:`celm.judge.train.source_weights`), and a verdict a source never
+same rule as the first judge, :func:`celm.judge.training.pair_v2.source_weights`), and a verdict a source never
 uses is simply never its target. The lexical model is fitted first; the semantic model learns from the
 lexical model's out-of-fold probabilities, so it learns how far to trust it on unseen requests. The
 cascade bound is then chosen on held-out requests, and both models are refitted on everything.
@@ -17,9 +17,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from celm.data.records import SAFETY_LABELS, JudgeExample
-from celm.judge.features import fit_idf as _idf, tfidf as _tfidf
-from celm.judge.fourway import N_HASH, REQUEST_SALT, FourWayJudgeModel, hashed_counts, semantic_features
-from celm.judge.train import TrainReport, _stable_subset, source_weights
+from celm.judge.features.ngrams import fit_idf as _idf, tfidf as _tfidf
+from celm.judge.models.fourway import N_HASH, REQUEST_SALT, FourWayJudgeModel, hashed_counts, semantic_features
+from celm.judge.training.pair_v2 import TrainReport, _stable_subset, source_weights
 
 #: the semantic network: one hidden layer of this width, L2 penalty ``alpha`` (chosen by grouped
 #: cross-validation on the labelled real responses, docs/benchmarks.md)
@@ -46,8 +46,8 @@ class _Lexical:
     """The lexical design matrix for a set of examples, with IDF fitted on some of them."""
 
     def __init__(self, requests, responses, harm: np.ndarray):
-        from celm.judge.fourway import pair_dense
-        from celm.judge.pair_features import novel_text
+        from celm.judge.models.fourway import pair_dense
+        from celm.judge.features.pair import novel_text
 
         self.resp_counts = _counts([novel_text(q, a) for q, a in zip(requests, responses)])
         self.req_counts = _counts(requests, REQUEST_SALT)

@@ -17,10 +17,10 @@ import numpy as np
 
 from celm.data.convert import pairs_to_judge_examples
 from celm.data.records import JudgeExample, LabelledResponse, PreferencePair, Rating, Record, Response, SFTExample
-from celm.judge.builtin import CASCADE_BAND, BuiltinJudgeModel, stack_features
-from celm.judge.features import count_matrix, fit_idf, tfidf
+from celm.judge.models.builtin import CASCADE_BAND, BuiltinJudgeModel, stack_features
+from celm.judge.features.ngrams import count_matrix, fit_idf, tfidf
 from celm.judge.ranks import rank_to_label
-from celm.judge.refusal import detect_refusal
+from celm.judge.rules.refusal import detect_refusal
 
 
 class LeakageError(ValueError):
@@ -165,7 +165,7 @@ def train_builtin(examples: Sequence[JudgeExample], *, seed: int = 0, embeddings
 
     full, t_full = None, None
     if embeddings:
-        from celm.judge.embeddings import embed_heads
+        from celm.judge.features.embeddings import embed_heads
 
         pick = _stable_subset(train_idx, sources, examples, embed_per_source)
         val_idx = _stable_subset(val_idx, sources, examples, max(embed_per_source // 3, 1))
