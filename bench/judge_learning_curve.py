@@ -62,7 +62,7 @@ def curve(rows, folds: int, shares: list[float], builtin: bool = True, probe: bo
     """({share: {mode: verdicts for every row}}, the mean number of labelled responses each share
     trained on): the built-in judge's recipe in its two modes and/or the opt-in probe judge's recipe
     (a chat model's hidden states) on the same splits."""
-    from celm.judge.training.pair_v2 import to_judge_examples
+    from celm.judge.training.examples import to_judge_examples
     from celm.judge.training.fourway import default_request_pool, train_fourway
 
     examples = to_judge_examples(rows)

@@ -1,4 +1,4 @@
-"""The four-verdict pair judge (weights format 3): safe / reject / risk / irrelevant from the pair.
+"""The four-verdict pair judge (weights kind ``fourway``, format 3): safe / reject / risk / irrelevant from the pair.
 
 Two multinomial logistic models, NumPy only at run time:
 
@@ -17,16 +17,17 @@ lexical model's held-out decisions were as accurate as the semantic model's (see
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
 from celm.data.records import SAFETY_LABELS
+from celm.judge.base import Judgement
 
 FORMAT_VERSION = 3
 #: hashed feature space of each text block (response novelty, request)
@@ -108,6 +109,7 @@ class FourWayJudgeModel:
     labels: tuple[str, ...] = SAFETY_LABELS
     card: dict = field(default_factory=dict)
     version: int = FORMAT_VERSION
+    KIND: ClassVar[str] = "fourway"
 
     @property
     def has_full(self) -> bool:
@@ -185,11 +187,25 @@ class FourWayJudgeModel:
                 used[i] = "semantic"
         return probs, used
 
-    # -- files -------------------------------------------------------------------------------
-    def save(self, path: str | Path) -> None:
-        from celm.data.io import atomic_path
+    # -- verdicts ----------------------------------------------------------------------------
+    @property
+    def judge_digest(self) -> str:
+        """The weights' digest with the verdict rules' fingerprint: the rules over the model decide
+        verdicts too, so a run folder must not reuse verdicts that other rules gave."""
+        from celm.judge.rules import judge_id_digest
 
-        meta = {"version": self.version, "kind": "fourway", "request_weight": self.request_weight, "req_intercept": self.req_intercept,
+        return judge_id_digest(self.digest)
+
+    def verdicts(self, instructions: list[str], responses: list[str], mode: str, judge_id: str) -> list[Judgement]:
+        from celm.judge.rules import four_way_verdicts
+
+        return four_way_verdicts(lambda q, a: self.probabilities(q, a, mode), self.labels, instructions, responses, judge_id)
+
+    # -- files (celm.judge.models.weights) ----------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        from celm.judge.models.weights import write_weights
+
+        meta = {"version": self.version, "kind": self.KIND, "request_weight": self.request_weight, "req_intercept": self.req_intercept,
                 "confident": self.confident, "labels": list(self.labels), "card": self.card}
         arrays = {"idf_response": self.idf_response, "idf_request": self.idf_request, "lex_coef": self.lex_coef,
                   "lex_intercept": self.lex_intercept}
@@ -197,13 +213,12 @@ class FourWayJudgeModel:
             arrays.update(sem_w1=self.sem_w1, sem_b1=self.sem_b1, sem_w2=self.sem_w2, sem_b2=self.sem_b2)
         if self.req_coef is not None:
             arrays["req_coef"] = self.req_coef
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as fh:
-                np.savez_compressed(fh, meta=np.array(json.dumps(meta, ensure_ascii=False)),
-                                    **{k: np.asarray(v, dtype=np.float32) for k, v in arrays.items()})
+        write_weights(path, meta, arrays)
 
     @classmethod
     def from_arrays(cls, meta: dict, arrays: dict) -> "FourWayJudgeModel":
+        if meta.get("version") != FORMAT_VERSION:
+            raise ValueError(f"four-verdict weights of format {meta.get('version')}, this celm reads {FORMAT_VERSION}")
         return cls(idf_response=arrays["idf_response"], idf_request=arrays["idf_request"],
                    request_weight=float(meta["request_weight"]), lex_coef=arrays["lex_coef"],
                    lex_intercept=arrays["lex_intercept"], sem_w1=arrays.get("sem_w1"), sem_b1=arrays.get("sem_b1"),

