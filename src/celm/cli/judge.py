@@ -10,6 +10,7 @@ from rich.table import Table
 
 from celm.cli._common import console, friendly_errors, ray_option
 from celm.judge import JUDGE_HELP
+from celm.models.defaults import DEFAULT_PROBE_MODEL
 
 app = typer.Typer(help="Safety judges: score, train, calibrate (安全评判器).", no_args_is_help=True)
 
@@ -70,7 +71,7 @@ def train(
     kind: str = typer.Option("fourway", help="fourway: the four-verdict pair judge (safe/reject/risk/irrelevant); "
                              "probe: four verdicts from a chat model's hidden states (--probe-model, --layer); "
                              "pair-v2: the earlier three-verdict judge"),
-    probe_model: str = typer.Option("gguf:qwen2.5-coder-0.5b-instruct", help="probe: the chat model that reads the pairs (gguf:NAME, hf:PATH)"),
+    probe_model: str = typer.Option(DEFAULT_PROBE_MODEL, help="probe: the chat model that reads the pairs (gguf:NAME, hf:PATH)"),
     layer: int = typer.Option(14, help="probe: the hidden layer whose mean state the probe reads"),
     device: str = typer.Option("auto", help="probe: where the chat model runs (auto, cpu, cuda)"),
     request_pool: bool = typer.Option(True, help="fourway: learn how harmful a request looks from the public prompt sets"),
