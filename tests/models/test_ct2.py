@@ -173,3 +173,61 @@ def test_weights_folder_is_one_rule_for_every_backend(tiny_model_dir, fp32):
         weights_folder(f"ct2:{fp32.folder}")
     with pytest.raises(ValueError, match="no local weights"):
         weights_folder("echo:x")
+
+
+def test_spec_options_are_parsed_and_typos_refused(tiny_model_dir):
+    model = get_model(f"ct2:{tiny_model_dir}?batch_size=3&inter_threads=2&intra_threads=1&repetition_penalty=1.2"
+                      "&template=plain&stop_on_turn=false")
+    assert (model.batch_size, model.inter_threads, model.intra_threads) == (3, 2, 1)
+    assert model.repetition_penalty == 1.2 and model.stop_on_turn is False and not model.use_chat
+    assert model.render(_requests(["你好"])[0]).endswith("用户：你好\n助手：")
+    with pytest.raises(ValueError, match="did you mean 'batch_size'"):
+        get_model(f"ct2:{tiny_model_dir}?batch_sise=4")
+
+
+class _FakeGenerator:
+    """Stands in for ``ctranslate2.Generator`` where no GPU exists: records how it was built."""
+
+    built: list[tuple[str, dict]] = []
+
+    def __init__(self, folder, **kwargs):
+        _FakeGenerator.built.append((folder, kwargs))
+
+
+def test_gpu_options_reach_the_engine(tiny_model_dir, monkeypatch):
+    """device=cuda and compute_type=int8_float16 are passed through as given (no GPU here: the
+    plumbing only); they reuse the int8 weights and never share answers with the CPU's."""
+    import ctranslate2
+
+    _FakeGenerator.built.clear()
+    monkeypatch.setattr(ctranslate2, "Generator", _FakeGenerator)
+    gpu = get_model(f"ct2:{tiny_model_dir}?device=cuda&compute_type=int8_float16&inter_threads=2")
+    cpu = get_model(f"ct2:{tiny_model_dir}")
+    assert gpu.folder == cpu.folder and gpu.folder.name.endswith("-int8")  # int8 weights serve int8_float16
+    assert gpu.describe()["device"] == "cuda" and gpu.describe()["compute_type"] == "int8_float16"
+    gpu.generator
+    folder, kwargs = _FakeGenerator.built[-1]
+    assert folder == str(gpu.folder)
+    assert kwargs["device"] == "cuda" and kwargs["compute_type"] == "int8_float16" and kwargs["inter_threads"] == 2
+    assert gpu.cache_identity != cpu.cache_identity and "compute=int8_float16" in gpu.cache_identity
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: 1)
+    assert get_model(f"ct2:{tiny_model_dir}?device=auto").device == "cuda"
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: 0)
+    assert get_model(f"ct2:{tiny_model_dir}?device=auto").device == "cpu"
+
+
+def test_the_chat_default_runs_on_ct2_only_where_it_is_installed(monkeypatch):
+    import importlib
+
+    from celm.models import defaults
+
+    assert defaults.DEFAULT_MODEL == f"ct2:{defaults.DEFAULT_CHAT_NAME}"  # installed here (importorskip above)
+    assert defaults.DEFAULT_PROBE_MODEL.startswith("gguf:")  # hidden states: transformers only
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ctranslate2" else find_spec(name, *a))
+    try:
+        assert importlib.reload(defaults).DEFAULT_MODEL == f"gguf:{defaults.DEFAULT_CHAT_NAME}"
+    finally:
+        monkeypatch.undo()
+        importlib.reload(defaults)
+    assert defaults.DEFAULT_MODEL.startswith("ct2:")

@@ -8,7 +8,6 @@ clean. Looking never joins, dequantises or converts anything.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 from celm.models.catalog import CATALOG, BuiltinModel
@@ -52,10 +51,6 @@ def engine_status(name: str) -> dict[str, str | None]:
         "hf": str(dequantized) if dequantized is not None and (dequantized / "config.json").is_file() else None,
         "ct2": str(ct2) if ct2 is not None and is_converted(ct2) else None,
     }
-
-
-def ct2_installed() -> bool:
-    return importlib.util.find_spec("ctranslate2") is not None
 
 
 def prepare(name: str, engines: tuple[str, ...] = ("gguf", "hf")) -> dict[str, str]:

@@ -10,13 +10,14 @@ from __future__ import annotations
 from urllib.parse import parse_qsl
 
 from celm.models.base import ModelBackend
-from celm.models.defaults import DEFAULT_BASE_NAME, DEFAULT_CHAT_NAME, DEFAULT_MODEL
+from celm.models.defaults import CHAT_ENGINE, DEFAULT_BASE_NAME, DEFAULT_CHAT_NAME, DEFAULT_MODEL
 from celm.registry import Registry
 
 __all__ = ["BACKENDS", "DEFAULT_MODEL", "SPEC_HELP", "get_model", "parse_spec", "weights_folder"]
 
 #: what a model spec may be, for every option that takes one (celm eval, generate, ...)
-SPEC_HELP = (f"model spec: {DEFAULT_MODEL} (default), ct2:{DEFAULT_CHAT_NAME}, gguf:{DEFAULT_BASE_NAME}, gguf:PATH, "
+SPEC_HELP = (f"model spec: {DEFAULT_MODEL} (default), {'gguf' if CHAT_ENGINE == 'ct2' else 'ct2'}:{DEFAULT_CHAT_NAME}, "
+             f"gguf:{DEFAULT_BASE_NAME}, gguf:PATH, "
              "hf:PATH_OR_NAME, openai:MODEL@BASE_URL, vllm:PATH_OR_NAME, scripted:FILE, echo; options after '?', "
              "e.g. hf:/m?dtype=bfloat16&batch_size=32")
 
