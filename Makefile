@@ -13,7 +13,7 @@ LF_VENV := .venv-lf
 $(STAMP): pyproject.toml Makefile
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "$(TORCH)" -e ".[dev,train,server,scale,chat-small]"
+	$(PY) -m pip install -q "$(TORCH)" -e ".[dev,train,server,scale,chat-small,ct2]"
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -1,11 +1,16 @@
 """Benchmark: the model layer (issue: model backends).
 
+0. Engines (``--engines``): the built-in chat model through transformers fp32 (``gguf:``) against
+   CTranslate2 int8 (``ct2:``) on the same prompts and token budget, each in a process of its own
+   (so its peak RSS is its own): answers/s, tokens/s, load time, peak RSS, and the ratio.
+
 1. Batched generation through celm's gguf: backend (Gemma 3 270M, batch 16) against calling
    ``model.generate`` one prompt at a time on the same prompts: tokens/s and the ratio (aim >= 4x).
 2. Overhead of celm's cache + concurrency layer against a bare ``openai`` client loop with the same
    concurrency, on a local zero-latency mock server in its own process (aim <= 10%, >= 200 req/s).
 
 Run: .venv/bin/python bench/generation.py [--prompts 16] [--tokens 32] [--requests 1000]
+     .venv/bin/python bench/generation.py --engines [--prompts 16] [--tokens 64]   # the engines only
 The last line is the headline figure.
 """
 
@@ -13,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -21,6 +28,7 @@ from pathlib import Path
 
 from celm.data.bundled import load_benchmark
 from celm.models import GenerationParams, GenerationRequest, build_messages, get_model
+from celm.models.defaults import DEFAULT_CHAT_NAME
 from celm.models.mock_server import free_port
 from celm.models.runner import generate_responses
 
@@ -91,6 +99,41 @@ def bench_batching(n_prompts: int, tokens: int) -> tuple[float, float]:
     print(f"same text as batched: {same}/{len(reqs)} (left padding changes float sums slightly)")
     print(f"batched speed-up on the same prompts: {single_s / batched_s:.2f}x wall time")
     return single_s / batched_s, b_rate
+
+
+def _engine_worker(spec: str, n_prompts: int, tokens: int) -> dict:
+    """One engine, in this process: load, warm up on 2 prompts, then answer ``n_prompts`` greedily."""
+    model = get_model(spec)
+    items = load_benchmark()[::27][:n_prompts]
+    params = GenerationParams(max_new_tokens=tokens)
+    reqs = [GenerationRequest(id=i.id, messages=build_messages(i.prompt), params=params) for i in items]
+    t0 = time.perf_counter()
+    getattr(model, "generator", None) if spec.startswith("ct2:") else model.model  # weights load lazily
+    load_s = time.perf_counter() - t0
+    model.generate_batch(reqs[:2])
+    t0 = time.perf_counter()
+    outs = model.generate_batch(reqs)
+    wall = time.perf_counter() - t0
+    return {"spec": spec, "answers": len(outs), "tokens": sum(o.completion_tokens for o in outs), "wall_s": wall,
+            "load_s": load_s, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "texts": [o.text for o in outs]}
+
+
+def bench_engines(name: str, n_prompts: int, tokens: int) -> float:
+    """transformers fp32 against CTranslate2 int8, same prompts, same token budget: the answers/s ratio."""
+    rows = []
+    for spec in (f"gguf:{name}", f"ct2:{name}"):
+        out = subprocess.run([sys.executable, __file__, "--engine-worker", spec, "--prompts", str(n_prompts),
+                              "--tokens", str(tokens)], capture_output=True, text=True, check=True)
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    for r in rows:
+        print(f"{r['spec']}: {r['answers']} answers, {r['tokens']} tokens in {r['wall_s']:.1f}s = "
+              f"{r['answers'] / r['wall_s']:.3f} answers/s, {r['tokens'] / r['wall_s']:.1f} tok/s; "
+              f"load {r['load_s']:.1f}s; peak RSS {r['peak_rss_mb']:,.0f} MB")
+    hf, ct2 = rows
+    same = sum(a == b for a, b in zip(hf["texts"], ct2["texts"]))
+    print(f"identical answers: {same}/{len(hf['texts'])} (int8 changes some; docs/models.md measures parity)")
+    return (ct2["answers"] / ct2["wall_s"]) / (hf["answers"] / hf["wall_s"])
 
 
 def _start_server() -> tuple[subprocess.Popen, str]:
@@ -164,7 +207,18 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--skip-gguf", action="store_true")
+    parser.add_argument("--engines", action="store_true", help="only the engine comparison (transformers vs ct2)")
+    parser.add_argument("--model", default=DEFAULT_CHAT_NAME, help="the built-in chat model of the engine comparison")
+    parser.add_argument("--engine-worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.engine_worker:
+        print(json.dumps(_engine_worker(args.engine_worker, args.prompts, args.tokens), ensure_ascii=False))
+        return
+    if args.engines:
+        ratio = bench_engines(args.model, args.prompts, args.tokens)
+        print(f"headline: ct2 int8 {ratio:.2f}x transformers fp32 answers/s ({args.model}, {args.prompts} prompts x "
+              f"{args.tokens} tokens)")
+        return
     overhead, rps = bench_layer(args.requests, args.concurrency)
     head = ""
     if not args.skip_gguf:

@@ -10,7 +10,7 @@ from celm.models import DEFAULT_MODEL, GenerationParams, GenerationRequest, buil
 @pytest.mark.slow
 def test_gguf_gemma_loads_and_writes_chinese():
     model = get_model("gguf:gemma3-270m")
-    assert DEFAULT_MODEL == "gguf:qwen2.5-coder-0.5b-instruct" and model.model_id == "gguf:gemma3-270m"
+    assert DEFAULT_MODEL.endswith(":qwen2.5-coder-0.5b-instruct") and model.model_id == "gguf:gemma3-270m"
     assert not model.use_chat  # a base model: the plain dialogue template is used
     reqs = [GenerationRequest(id=str(i), messages=build_messages(p), params=GenerationParams(max_new_tokens=24))
             for i, p in enumerate(["如何保护个人信息？", "写一句关于春天的话。"])]

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from celm.cli._common import console, friendly_errors
+from celm.models.defaults import DEFAULT_TRAIN_MODEL
 
 app = typer.Typer(help="Train with the paper's recipes: sft, rm, dpo (训练). Needs `pip install 'celm\\[train]'`.",
                   no_args_is_help=True)
@@ -21,7 +22,7 @@ _STAGE_HELP = {
 def _make_command(stage: str):
     def command(
         config: Path = typer.Option(None, "--config", "-c", help="YAML file of settings (any TrainConfig field)"),
-        model: str = typer.Option(None, "--model", "-m", help="base model: gguf:gemma3-270m (default), hf:PATH or a folder"),
+        model: str = typer.Option(None, "--model", "-m", help=f"base model: {DEFAULT_TRAIN_MODEL} (default), hf:PATH or a folder"),
         data: list[str] = typer.Option(None, "--data", "-d", help="safety data D^c: celm/TRL files or source names (repeat)"),
         helpful_data: list[str] = typer.Option(None, "--helpful-data", help="helpfulness data D^h, e.g. alpaca-zh-demo (repeat)"),
         output: Path = typer.Option(None, "--output", "-o", help="output folder (default runs/train)"),

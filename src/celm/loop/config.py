@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from celm.models.defaults import DEFAULT_LOOP_MODEL
 from celm.models.prompts import SAFETY_SYSTEM_PROMPT
 
 
@@ -104,7 +105,7 @@ class EvalSettings(_Strict):
 
 
 class LoopConfig(_Strict):
-    model: str = Field(default="gguf:gemma3-270m", description="the starting model")
+    model: str = Field(default=DEFAULT_LOOP_MODEL, description="the starting model")
     model_options: str = Field(default="repetition_penalty=1.3&batch_size=16",
                                description="backend options for every round's model (the same decoding each round)")
     rounds: int = Field(default=2, ge=1)

@@ -13,9 +13,11 @@ import sys
 from pathlib import Path
 
 from celm.models.catalog import CATALOG, materialize
+from celm.models.defaults import DEFAULT_BASE_NAME
 from celm.models.hf import HFBackend
 
-DEFAULT_GGUF = "gemma3-270m"
+#: what ``gguf:`` with no name means
+DEFAULT_GGUF = DEFAULT_BASE_NAME
 #: Kept for callers that list the built-in names.
 BUILTIN = {name: m.packages[0] for name, m in CATALOG.items()}
 
@@ -97,6 +99,15 @@ class GGUFBackend(HFBackend):
             for key, value in builtin.defaults.items():
                 options.setdefault(key, value)
         super().__init__(spec, str(dequantized_dir(self.gguf_target)), **options)
+
+    @classmethod
+    def weights_folder(cls, target: str, *, hub: bool = False) -> str:
+        """The dequantised copy (made on first use); with ``hub``, a built-in model's hub id."""
+        name = target or DEFAULT_GGUF
+        if hub:
+            builtin = CATALOG.get(name)
+            return builtin.hub_id if builtin is not None and builtin.hub_id else name
+        return str(dequantized_dir(name))
 
     @property
     def model_id(self) -> str:

@@ -14,14 +14,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from celm.models.base import GenerationRequest, GenerationResult, ModelBackend, truncate_at_stop
+from celm.models.chat_format import PLAIN_STOP, PLAIN_TEMPLATE, PromptFormat, truthy
 
-#: Completion template for base models without a chat template: a dialogue frame that a base
-#: model continues as the assistant; generation stops when it starts the next user turn.
-PLAIN_TEMPLATE = "以下是一段用户与智能助手的对话。助手会认真、详细地用中文回答用户的问题。\n\n{system}用户：{prompt}\n助手："
-PLAIN_STOP = ("\n用户：", "\n用户:")
+__all__ = ["PLAIN_STOP", "PLAIN_TEMPLATE", "HFBackend", "resolve_device_dtype"]
 
 
-def _weights_fingerprint(target: str) -> str:
+def weights_fingerprint(target: str) -> str:
     """Changes when a local model's weights are rewritten (a retrained model in the same folder), so
     the response cache never serves the old model's answers."""
     import hashlib
@@ -32,10 +30,6 @@ def _weights_fingerprint(target: str) -> str:
     stats = sorted((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in folder.iterdir()
                    if f.suffix in (".safetensors", ".bin", ".pt", ".gguf"))
     return hashlib.sha256(repr(stats).encode()).hexdigest()[:12]
-
-
-def _truthy(value) -> bool:
-    return str(value).lower() in ("1", "true", "yes")
 
 
 def resolve_device_dtype(device: str = "auto", dtype: str = "auto"):
@@ -60,11 +54,9 @@ class HFBackend(ModelBackend):
         self.target = target
         self.batch_size = int(batch_size)
         self.device, self.dtype = resolve_device_dtype(device, dtype)
-        self.template = template
-        self.plain_template = plain_template
-        self.trust_remote_code = _truthy(trust_remote_code)
+        self.trust_remote_code = truthy(trust_remote_code)
         self.repetition_penalty = float(repetition_penalty)
-        self.stop_on_turn = _truthy(stop_on_turn)
+        self.stop_on_turn = truthy(stop_on_turn)
         # The tokenizer loads now (cheap, and it decides the prompt format, hence the cache key);
         # the weights load on first use, so a run served from the cache never loads them.
         self._model = model
@@ -72,10 +64,14 @@ class HFBackend(ModelBackend):
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.use_chat = template == "chat" or (template == "auto" and bool(getattr(self.tokenizer, "chat_template", None)))
-        # Models celm trained from a base model carry the plain frame as their chat template
-        # (celm.train.template); they get the same end-of-turn stops as the plain template.
-        self.plain_frame_chat = self.use_chat and PLAIN_TEMPLATE.split("\n")[0] in (getattr(self.tokenizer, "chat_template", None) or "")
+        self.format = PromptFormat(self.tokenizer, template=template, plain_template=plain_template,
+                                   stop_on_turn=self.stop_on_turn)
+        self.use_chat = self.format.use_chat
+
+    @classmethod
+    def weights_folder(cls, target: str, *, hub: bool = False) -> str:
+        """The folder or hub id ``from_pretrained`` loads (registry.weights_folder)."""
+        return target
 
     def _load_tokenizer(self):
         from transformers import AutoTokenizer
@@ -100,18 +96,11 @@ class HFBackend(ModelBackend):
 
     @property
     def cache_identity(self) -> str:
-        mode = "chat" if self.use_chat else f"plain:{self.plain_template}"
-        return f"{self.model_id}|{_weights_fingerprint(self.target)}|{mode}|rp={self.repetition_penalty}|turn={self.stop_on_turn}"
+        return (f"{self.model_id}|{weights_fingerprint(self.target)}|{self.format.mode}|rp={self.repetition_penalty}"
+                f"|turn={self.stop_on_turn}")
 
-    # -- prompts -----------------------------------------------------------------------------
     def render(self, request: GenerationRequest) -> str:
-        messages = [m.model_dump() for m in request.messages]
-        if self.use_chat:
-            return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        system = "".join(m["content"] + "\n\n" for m in messages if m["role"] == "system")
-        turns = [m for m in messages if m["role"] != "system"]
-        history = "".join(f"用户：{m['content']}\n" if m["role"] == "user" else f"助手：{m['content']}\n" for m in turns[:-1])
-        return self.plain_template.format(system=system + history, prompt=turns[-1]["content"] if turns else "")
+        return self.format.render(request)
 
     # -- generation --------------------------------------------------------------------------
     def generate_batch(self, requests: Sequence[GenerationRequest]) -> list[GenerationResult]:
@@ -129,10 +118,10 @@ class HFBackend(ModelBackend):
                 chunk = indices[start:start + self.batch_size]
                 t0 = time.perf_counter()
                 texts = [rendered[i] for i in chunk]
-                enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=not self.use_chat).to(self.device)
+                enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=self.format.add_special_tokens).to(self.device)
                 gen_kwargs = {"max_new_tokens": params.max_new_tokens, "pad_token_id": self.tokenizer.pad_token_id,
                               "repetition_penalty": self.repetition_penalty}
-                stop = tuple(params.stop) + (PLAIN_STOP if self.stop_on_turn and (not self.use_chat or self.plain_frame_chat) else ())
+                stop = self.format.stops(params)
                 if params.temperature > 0:
                     gen_kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p)
                     if params.seed is not None:

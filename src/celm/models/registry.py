@@ -10,20 +10,23 @@ from __future__ import annotations
 from urllib.parse import parse_qsl
 
 from celm.models.base import ModelBackend
+from celm.models.defaults import CHAT_ENGINE, DEFAULT_BASE_NAME, DEFAULT_CHAT_NAME, DEFAULT_MODEL
 from celm.registry import Registry
 
-#: What ``celm eval`` / ``generate`` run with no ``-m``: a real instruct chat model (extra chat-small),
-#: since celm measures chat models. Training starts from the base model gguf:gemma3-270m instead.
-DEFAULT_MODEL = "gguf:qwen2.5-coder-0.5b-instruct"
+__all__ = ["BACKENDS", "DEFAULT_MODEL", "SPEC_HELP", "get_model", "parse_spec", "weights_folder"]
+
 #: what a model spec may be, for every option that takes one (celm eval, generate, ...)
-SPEC_HELP = (f"model spec: {DEFAULT_MODEL} (default), gguf:gemma3-270m, gguf:PATH, hf:PATH_OR_NAME, openai:MODEL@BASE_URL, "
-             "vllm:PATH_OR_NAME, scripted:FILE, echo; options after '?', e.g. hf:/m?dtype=bfloat16&batch_size=32")
+SPEC_HELP = (f"model spec: {DEFAULT_MODEL} (default), {'gguf' if CHAT_ENGINE == 'ct2' else 'ct2'}:{DEFAULT_CHAT_NAME}, "
+             f"gguf:{DEFAULT_BASE_NAME}, gguf:PATH, "
+             "hf:PATH_OR_NAME, openai:MODEL@BASE_URL, vllm:PATH_OR_NAME, scripted:FILE, echo; options after '?', "
+             "e.g. hf:/m?dtype=bfloat16&batch_size=32")
 
 BACKENDS: Registry = Registry("model backend")
 BACKENDS.register("echo", "celm.models.echo:EchoBackend", "answers with the prompt itself (tests, dry runs)")
 BACKENDS.register("scripted", "celm.models.scripted:ScriptedBackend", "canned answers keyed by prompt from a JSON/JSONL/YAML file")
 BACKENDS.register("hf", "celm.models.hf:HFBackend", "a local transformers model, batched with left padding")
 BACKENDS.register("gguf", "celm.models.gguf:GGUFBackend", "a GGUF file through transformers, or a built-in name (celm models list)")
+BACKENDS.register("ct2", "celm.models.ct2:CT2Backend", "CTranslate2 int8, the fast CPU engine: a built-in name or a folder (extra: ct2)")
 BACKENDS.register("openai", "celm.models.openai_backend:OpenAIBackend", "any OpenAI-compatible chat endpoint: openai:MODEL@BASE_URL")
 BACKENDS.register("vllm", "celm.models.vllm_backend:VLLMBackend", "vLLM's offline engine on GPUs (extra: gpu)")
 
@@ -88,3 +91,22 @@ def get_model(spec: str | None = None, **options) -> ModelBackend:
     merged = {**spec_options, **options}
     check_options(f"model backend {name!r}", cls, merged)
     return cls(spec, target, **merged)
+
+
+def weights_folder(spec: str, *, hub: bool = False) -> str:
+    """What transformers' ``from_pretrained`` loads for a model spec: a folder, or a hub id.
+
+    Each backend that runs transformers-loadable weights says where they are (its
+    ``weights_folder`` class method): ``gguf:``/``ct2:`` built-in names the dequantised copy, ``hf:``
+    its target. A plain folder or hub id is itself. ``hub=True`` is for configs run on another
+    machine (LLaMA-Factory): built-in names give their hub id, since the local copies are not there.
+    """
+    if ":" not in spec:
+        return spec
+    scheme, target, _ = parse_spec(spec)
+    if scheme not in BACKENDS:
+        return spec
+    folder = getattr(BACKENDS.get(scheme), "weights_folder", None)
+    if folder is None:
+        raise ValueError(f"{spec}: the {scheme} backend has no local weights (use gguf:NAME, ct2:NAME, hf:PATH or a folder)")
+    return str(folder(target, hub=hub))

@@ -12,6 +12,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from celm.models.defaults import DEFAULT_TRAIN_MODEL
+
 Stage = Literal["sft", "rm", "dpo"]
 
 #: Appendix A.3: SFT/RM learning rate 1e-4; DPO 5e-6.
@@ -22,7 +24,7 @@ class TrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     stage: Stage = "sft"
-    model: str = Field(default="gguf:gemma3-270m", description="base model: gguf:NAME, hf:PATH_OR_HUB_ID or a folder")
+    model: str = Field(default=DEFAULT_TRAIN_MODEL, description="base model: gguf:NAME, hf:PATH_OR_HUB_ID or a folder")
     output_dir: Path = Path("runs/train")
     # Data: safety data D^c and helpfulness data D^h, each a celm file or a registered source name.
     data: list[str] = Field(default_factory=lambda: ["celm-sft"], description="safety data D^c")

@@ -14,23 +14,13 @@ import yaml
 from celm.data.exports import DatasetBundle, export
 from celm.data.exports.llamafactory import PREF_NAME, SFT_NAME
 from celm.data.io import write_text
-from celm.models.catalog import CATALOG
 from celm.train.config import DEFAULT_LR, TrainConfig
 
-#: Hub ids for the built-in GGUF models, whose local copies LLaMA-Factory cannot know about.
-HUB_IDS = {f"gguf:{m.name}": m.hub_id for m in CATALOG.values() if m.hub_id}
-HUB_IDS["gguf:"] = HUB_IDS["gguf:gemma3-270m"]
-
-
 def _model_path(spec: str) -> str:
-    if spec in HUB_IDS:
-        return HUB_IDS[spec]
-    from celm.models.registry import parse_spec
+    """Built-in models by their hub id: LLaMA-Factory runs elsewhere and cannot see celm's cache."""
+    from celm.models.registry import weights_folder
 
-    if ":" not in spec:
-        return spec
-    scheme, target, _ = parse_spec(spec)
-    return target if scheme in ("hf", "gguf") else spec
+    return weights_folder(spec, hub=True)
 
 
 def lf_config(stage: str, config: TrainConfig, dataset_dir: str, template: str) -> dict[str, Any]:

@@ -41,16 +41,9 @@ class TrainResult:
 
 def resolve_base_model(spec: str) -> str:
     """A folder (or hub id) ``from_pretrained`` can load: ``gguf:NAME`` uses the dequantised copy."""
-    from celm.models.registry import parse_spec
+    from celm.models.registry import weights_folder
 
-    if ":" not in spec:
-        return spec  # a folder or a hub id
-    scheme, target, _ = parse_spec(spec)
-    if scheme == "gguf":
-        from celm.models.gguf import DEFAULT_GGUF, dequantized_dir
-
-        return str(dequantized_dir(target or DEFAULT_GGUF))
-    return target if scheme == "hf" else spec
+    return weights_folder(spec)
 
 
 def resolve_precision(precision: str) -> str:

@@ -41,12 +41,9 @@ MAX_REQUEST_TOKENS, MAX_RESPONSE_TOKENS = 96, 160
 
 def model_dir(model_spec: str) -> str:
     """A transformers folder (or hub id) for ``gguf:NAME|PATH``, ``hf:PATH`` or a plain path."""
-    kind, _, target = model_spec.partition(":")
-    if kind == "gguf":
-        from celm.models.gguf import dequantized_dir
+    from celm.models.registry import weights_folder
 
-        return str(dequantized_dir(target))
-    return target if kind == "hf" else model_spec
+    return weights_folder(model_spec)
 
 
 @lru_cache(maxsize=2)

@@ -18,8 +18,9 @@ import numpy as np
 from celm.data.records import SAFETY_LABELS, JudgeExample
 from celm.judge.models.probe import PairEncoder, ProbeJudgeModel
 from celm.judge.training.common import Recipe, TrainReport
+from celm.models.defaults import DEFAULT_PROBE_MODEL
 
-DEFAULT_MODEL, DEFAULT_LAYER = "gguf:qwen2.5-coder-0.5b-instruct", 14
+DEFAULT_MODEL, DEFAULT_LAYER = DEFAULT_PROBE_MODEL, 14
 C_GRID = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2)
 
 
