@@ -32,7 +32,7 @@ def serve(
     redteam_model: list[str] = typer.Option(["echo"], help="model specs red-teamers may attack (repeat)"),
     workers: int = typer.Option(1, help="server processes on this machine (about one per CPU core; they share a generated session key). "
                                               "Servers on several machines need one --secret (CELM_SECRET); see docs/scale.md"),
-    forwarded_allow_ips: str = typer.Option("", envvar="CELM_FORWARDED_ALLOW_IPS",
+    forwarded_allow_ips: str = typer.Option(",".join(ServerSettings.forwarded_allow_ips), envvar="CELM_FORWARDED_ALLOW_IPS",
                                             help="addresses of your reverse proxies, comma-separated (e.g. 127.0.0.1): only "
                                                  "their X-Forwarded-For is believed. Default: none (the peer is the client)"),
     allowed_host: list[str] = typer.Option([], help="a name the app answers to (repeat; the Host header is checked). "
