@@ -4,12 +4,14 @@ errors named by the uploaded file's name, and fields past the length limit are r
 
 import gzip
 import json
+import os
 
 import pytest
 from sqlalchemy import func, select
 
 from celm.server.models import Assignment, Audit, Batch, Item, RatingRow
 from tests.server.helpers import add_user, db, login, make_app
+from tests.server.test_load import HAVE_PG
 
 GOOD = {"id": "r1", "item_id": "i1", "prompt": "问题", "response": "回答", "model": "m"}
 
@@ -149,3 +151,37 @@ def test_the_default_field_limit_refuses_a_10_mb_field(app):
     r = _import(admin, csrf, "huge.jsonl", _line(response="x" * 10_000_000).encode())
     assert r.status_code == 422 and r.json()["errors"][0].startswith("huge.jsonl:1: response: ")
     assert _counts(app) == NOTHING
+
+
+@pytest.mark.skipif(not HAVE_PG and not os.environ.get("CI"), reason="no PostgreSQL server binaries (apt install postgresql)")
+def test_all_or_nothing_on_postgresql_too(monkeypatch):
+    """The transaction's savepoints on PostgreSQL (SQLite's BEGIN IMMEDIATE path is the other tests'):
+    a failure after the batch, its items and a rating rolls all of it back; the retry brings all in."""
+    from celm.server import ServerSettings, create_app, io, workflow
+    from celm.server.loadtest import Postgres
+
+    pg = Postgres().start()
+    try:
+        app = create_app(ServerSettings(db_url=pg.url, secret_key="test-secret"))
+        add_user(app, "ann1", "annotator", qualified=True)
+        real = workflow.submit_rating
+        calls = []
+
+        def flaky(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == 2:
+                raise RuntimeError("disk on fire")
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(workflow, "submit_rating", flaky)
+        with db(app) as s, pytest.raises(RuntimeError, match="disk on fire"):
+            io.import_upload(s, "export.json", _label_studio(["3", "2", "1"]), name="b", fmt="labelstudio")
+        assert _counts(app) == NOTHING
+        monkeypatch.setattr(workflow, "submit_rating", real)
+        with db(app) as s:
+            result = io.import_upload(s, "export.json", _label_studio(["3", "2", "1"]), name="b", fmt="labelstudio")
+            assert result.batch.name == "b"  # usable in the caller's session after the transaction
+        assert _counts(app) == {"batches": 1, "items": 3, "ratings": 3, "assignments": 3, "import audits": 1}
+        app.state.engine.dispose()
+    finally:
+        pg.stop()
