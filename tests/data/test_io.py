@@ -81,6 +81,42 @@ def test_csv_excel_bom_and_gzip(tmp_path):
     assert gzip.decompress(gz.read_bytes()).decode("utf-8").count("\n") == 3
 
 
+FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"点我\")", "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1", "\r=1", "'=already quoted",
+            "'plain", "普通文本", "a=b"]
+
+
+def test_excel_csv_escapes_formula_cells_and_reads_back_the_same(tmp_path):
+    """Cells starting with = + - @ (or a tab / CR before one) would run as formulas in Excel: written
+    with a leading ' they show as text. Reading the file back gives the original texts."""
+    import csv
+
+    ratings = [Rating(id=f"r{k}", item_id=f"i{k}", annotator=text, score=k % 7, comment=text) for k, text in enumerate(FORMULAS)]
+    path = write_records(tmp_path / "e.csv", ratings, excel=True)
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for row, text in zip(rows, FORMULAS):
+        cell = row["comment"]
+        assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r"), cell
+        assert cell == ("'" + text if text[:1] in "=+-@\t\r'" else text)
+    assert [r.comment for r in read_records(path, "rating")] == FORMULAS
+    assert [r.annotator for r in read_records(path, "rating")] == FORMULAS
+    # a plain CSV (for programs, not Excel) keeps cells exactly as they are
+    plain = write_records(tmp_path / "p.csv", ratings)
+    with open(plain, encoding="utf-8", newline="") as fh:
+        assert [row["comment"] for row in csv.DictReader(fh)] == FORMULAS
+    assert [r.comment for r in read_records(plain, "rating")] == FORMULAS
+
+
+def test_data_convert_excel_escapes_formulas(tmp_path):
+    from typer.testing import CliRunner
+
+    from celm.cli.main import app
+
+    src = write_records(tmp_path / "r.jsonl", [Rating(id="r1", item_id="i", annotator="a", score=1, comment="=1+1")])
+    r = CliRunner().invoke(app, ["data", "convert", str(src), str(tmp_path / "r.csv"), "--excel"])
+    assert r.exit_code == 0, r.output
+    assert ",'=1+1," in (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
+
 def test_failed_write_leaves_nothing(tmp_path):
     items = load_benchmark()[:2]
     dup = [items[0], items[0]]

@@ -69,3 +69,18 @@ def test_convert_of_bad_input_writes_nothing(tmp_path, data):
         return
     write_records(dst, records)
     assert read_records(dst) == records
+
+
+@settings(max_examples=80, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from("=+-@'\t\r\n\"x 中,"), min_size=1, max_size=8), min_size=1, max_size=4))
+def test_a_csv_for_excel_never_starts_a_cell_with_a_formula_and_reads_back_the_same(tmp_path, texts):
+    import csv
+
+    from celm.data.records import Rating
+
+    ratings = [Rating(id=f"r{k}", item_id="i", annotator="a", score=1, comment=text) for k, text in enumerate(texts)]
+    path = write_records(tmp_path / "e.csv", ratings, excel=True)
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        cells = [cell for row in csv.reader(fh) for cell in row]
+    assert not any(cell[:1] in ("=", "+", "-", "@", "\t", "\r") for cell in cells), cells
+    assert [r.comment for r in read_records(path, "rating")] == texts

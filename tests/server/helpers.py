@@ -17,6 +17,7 @@ CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 def make_app(tmp_path, **settings):
+    settings.setdefault("allowed_hosts", ("testserver", "127.0.0.1", "localhost"))  # the test client's name, and serving()'s
     s = ServerSettings(db_url=f"sqlite:///{tmp_path / 'app.db'}", secret_key="test-secret", **settings)
     return create_app(s)
 
@@ -73,7 +74,11 @@ def serving(app):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    from celm.server.proxy import uvicorn_options
+
+    # as `celm serve` runs it: forwarded headers believed only from the app's configured proxies
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           **uvicorn_options(app.state.settings)))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:

@@ -8,6 +8,9 @@ from pathlib import Path
 import typer
 
 from celm.cli._common import console, friendly_errors
+from celm.server.settings import ServerSettings
+
+MB = 1024 * 1024
 
 app = typer.Typer(help="The annotation and red-teaming web app. `celm serve` starts it; `celm serve create-user` adds accounts; "
                   "`audit` reads the audit trail; `backup` / `restore` copy the database.",
@@ -29,6 +32,15 @@ def serve(
     redteam_model: list[str] = typer.Option(["echo"], help="model specs red-teamers may attack (repeat)"),
     workers: int = typer.Option(1, help="server processes on this machine (about one per CPU core; they share a generated session key). "
                                               "Servers on several machines need one --secret (CELM_SECRET); see docs/scale.md"),
+    forwarded_allow_ips: str = typer.Option(",".join(ServerSettings.forwarded_allow_ips), envvar="CELM_FORWARDED_ALLOW_IPS",
+                                            help="addresses of your reverse proxies, comma-separated (e.g. 127.0.0.1): only "
+                                                 "their X-Forwarded-For is believed. Default: none (the peer is the client)"),
+    allowed_host: list[str] = typer.Option([], help="a name the app answers to (repeat; the Host header is checked). "
+                                                    "Default: 127.0.0.1, localhost and ::1, plus --host; any for 0.0.0.0"),
+    max_upload_mb: float = typer.Option(ServerSettings.max_upload_bytes / MB, help="largest import or test-question "
+                                                                                   "upload, in MiB (larger: 413)"),
+    max_field_chars: int = typer.Option(ServerSettings.max_field_chars, help="longest imported instruction or response, "
+                                                                             "in characters (longer: refused with file:line)"),
 ) -> None:
     """Start the server. First create an admin: celm serve create-user admin --role admin"""
     ctx.obj = {"db": db}
@@ -36,10 +48,18 @@ def serve(
         return
     import uvicorn
 
-    from celm.server import ServerSettings, create_app
+    from celm.server import create_app
 
+    from celm.server.proxy import default_hosts, uvicorn_options
+
+    hosts = tuple(h.strip() for value in allowed_host for h in value.split(",") if h.strip()) or default_hosts(host)
     settings = ServerSettings(db_url=db, block_size=block_size, sample_size=sample_size, acceptance_bar=acceptance_bar,
-                              secure_cookies=secure_cookies, redteam_models=tuple(redteam_model))
+                              secure_cookies=secure_cookies, redteam_models=tuple(redteam_model),
+                              forwarded_allow_ips=tuple(ip.strip() for ip in forwarded_allow_ips.split(",") if ip.strip()),
+                              allowed_hosts=hosts, max_upload_bytes=int(max_upload_mb * MB), max_field_chars=max_field_chars)
+    if "*" in hosts and not allowed_host:
+        console.print(f"[yellow]listening on {host} with no --allowed-host: any Host header is answered; name the ones "
+                      "annotators use (--allowed-host annotate.example.org)[/yellow]")
     if host not in ("127.0.0.1", "localhost", "::1") and not secure_cookies:
         console.print(f"[yellow]listening on {host} without --secure-cookies: session cookies travel in clear text "
                       "unless a TLS proxy is in front; use --secure-cookies behind HTTPS[/yellow]")
@@ -49,15 +69,16 @@ def serve(
         console.print("[yellow]no --secret / CELM_SECRET: sessions end when the server restarts[/yellow]")
     console.print(f"celm annotation app on http://{host}:{port} ({db.split('://')[0]}, {workers} worker(s))")
     level = os.environ.get("CELM_LOG_LEVEL", "warning")
+    options = uvicorn_options(settings)
     if workers <= 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=level)
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=level, **options)
         return
     import dataclasses
     import json
 
     create_app(settings)  # migrate and seed the test questions once, before the workers start
     os.environ["CELM_SERVER_SETTINGS"] = json.dumps({**dataclasses.asdict(settings), "migrate": False})
-    uvicorn.run("celm.server.app:app_from_env", factory=True, workers=workers, host=host, port=port, log_level=level)
+    uvicorn.run("celm.server.app:app_from_env", factory=True, workers=workers, host=host, port=port, log_level=level, **options)
 
 
 @app.command("create-user")

@@ -7,6 +7,7 @@ leaves nothing behind and a reader never sees half a file.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
@@ -21,6 +22,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from celm.data.errors import DataValidationError, Issue
+from celm.data.excel import escape_cell, unescape_cell
 from celm.data.records import RECORD_TYPES, Record, detect_record_type
 
 R = TypeVar("R", bound=Record)
@@ -108,12 +110,15 @@ def _csv_rows(data: bytes, file: str, issues: list[Issue]) -> Iterator[tuple[int
     text = _decode_all(data, file, issues)
     if text is None:
         return
+    for_excel = data.startswith(codecs.BOM_UTF8)  # written with --excel: formula cells behind a '
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         for row in reader:
             if None in row:
                 issues.append(Issue(file, reader.line_num, None, "more cells than header columns"))
                 continue
+            if for_excel:
+                row = {k: unescape_cell(v) for k, v in row.items()}
             yield reader.line_num, _unflatten(row)
     except csv.Error as exc:
         issues.append(Issue(file, reader.line_num, None, f"invalid CSV: {exc}"))
@@ -337,7 +342,8 @@ def jsonl_lines(records: Iterable[Record]) -> Iterator[str]:
 def write_records(path: str | Path, records: Sequence[Record], *, excel: bool = False) -> Path:
     """Write records atomically in the format the path's suffix names.
 
-    ``excel=True`` writes CSV with a BOM so Excel opens Chinese text correctly.
+    ``excel=True`` writes CSV with a BOM so Excel opens Chinese text correctly, and cells that Excel
+    would run as formulas escaped (:mod:`celm.data.excel`; read back as they were).
     """
     path = Path(path)
     fmt = "hf" if path.suffix == "" and not path.name.endswith(".jsonl") else file_format(path)
@@ -367,6 +373,8 @@ def write_records(path: str | Path, records: Sequence[Record], *, excel: bool = 
             with open(tmp, "w", encoding="utf-8-sig" if excel else "utf-8", newline="") as fh:
                 writer = csv.DictWriter(fh, fieldnames=fields)
                 writer.writeheader()
+                cell = escape_cell if excel else (lambda v: v)
                 for row in rows:
-                    writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v for k, v in row.items()})
+                    writer.writerow({k: cell(json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v)
+                                     for k, v in row.items()})
     return path

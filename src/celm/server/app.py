@@ -10,14 +10,16 @@ from contextlib import asynccontextmanager
 from importlib.resources import files
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import PlainTextResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from celm.server import backup, competence
 from celm.server.db import make_engine, make_sessionmaker, migrate, schema_lock
+from celm.server.limits import BodyLimit
+from celm.server.proxy import HostCheck
 from celm.server.routes import ROUTERS, check_nav
 from celm.server.routes.common import NeedLogin
-from celm.server.security import LoginLimiter, Sessions, security_headers
+from celm.server.security import LoginLimiter, Sessions, harden
 from celm.server.settings import ServerSettings
 
 PUBLIC = ("GET /login", "POST /login", "GET /lang/{code}", "GET /healthz")
@@ -28,7 +30,9 @@ def app_from_env() -> FastAPI:
     import os
 
     raw = json.loads(os.environ["CELM_SERVER_SETTINGS"])
-    raw["redteam_models"] = tuple(raw.get("redteam_models", ()))
+    for key in ("redteam_models", "forwarded_allow_ips", "allowed_hosts"):  # JSON has lists, the settings tuples
+        if key in raw:
+            raw[key] = tuple(raw[key])
     return create_app(ServerSettings(**raw))
 
 
@@ -50,14 +54,23 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app = FastAPI(title="celm annotation", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.db_lock = db_lock
 
+    # inside the security headers (added after them), so their refusals carry the headers too
+    app.add_middleware(BodyLimit, settings=settings)
+    app.add_middleware(HostCheck, allowed=settings.allowed_hosts)
+
     @app.middleware("http")
     async def _security_headers(request: Request, call_next):
         # A fresh nonce per response lets the one inline <style> of base.html through the CSP; no
         # script runs on any page, and no page may be framed (clickjacking on the rating forms).
         request.state.csp_nonce = secrets.token_urlsafe(16)
-        response = await call_next(request)
-        response.headers.update(security_headers(request.state.csp_nonce))
-        return response
+        return harden(await call_next(request), request.state.csp_nonce)
+
+    @app.exception_handler(Exception)
+    async def _server_error(request: Request, exc: Exception):
+        # Starlette answers a 500 outside every middleware: the headers are added here, and the
+        # exception still reaches the server log.
+        nonce = getattr(request.state, "csp_nonce", None) or secrets.token_urlsafe(16)
+        return harden(PlainTextResponse("服务器内部错误 / internal server error", status_code=500), nonce)
 
     # what the routes read off request.app.state
     app.state.settings, app.state.engine, app.state.maker = settings, engine, maker

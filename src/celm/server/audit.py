@@ -37,9 +37,9 @@ def parse_since(text: str | None) -> datetime | None:
         return None
     try:
         t = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(f"since: {text!r} is not a date (YYYY-MM-DD) or an ISO time") from None
-    return t.astimezone(timezone.utc).replace(tzinfo=None) if t.tzinfo else t
+        return t.astimezone(timezone.utc).replace(tzinfo=None) if t.tzinfo else t
+    except (ValueError, OverflowError):  # OverflowError: a zone that moves 9999-12-31 past the calendar's end
+        raise ValueError(f"since: {text[:40]!r} is not a date (YYYY-MM-DD) or an ISO time") from None
 
 
 def entries(s: Session, *, since: datetime | None = None, action: str | None = None, username: str | None = None,

@@ -19,23 +19,24 @@ from celm.server.workflow import LABEL_VALUES
 
 
 def _rows_from_records(records) -> list[dict]:
+    return [row for r in records for row in rows_from_record(r)]
+
+
+def rows_from_record(r) -> list[dict]:
+    """The items a celm record brings: one, or two for a preference pair (its chosen and rejected)."""
     from celm.data.records import JudgeExample, JudgementRecord, PreferencePair, Response, SFTExample
 
-    rows = []
-    for r in records:
-        base = {"scenario": r.scenario, "norms": list(r.norms)}
-        if isinstance(r, (Response, JudgementRecord)):
-            rows.append({"external_id": r.id, "instruction": r.prompt, "response": r.response, "model": r.model, **base})
-        elif isinstance(r, SFTExample):
-            rows.append({"external_id": r.id, "instruction": r.instruction, "response": r.output, **base})
-        elif isinstance(r, PreferencePair):
-            rows.append({"external_id": f"{r.id}-chosen", "instruction": r.instruction, "response": r.chosen, **base})
-            rows.append({"external_id": f"{r.id}-rejected", "instruction": r.instruction, "response": r.rejected, **base})
-        elif isinstance(r, JudgeExample):
-            rows.append({"external_id": r.id, "instruction": r.instruction, "response": r.response, **base})
-        else:
-            raise WorkflowError(f"{r.id}: a {type(r).__name__} has no response to rate")
-    return rows
+    base = {"scenario": r.scenario, "norms": list(r.norms)}
+    if isinstance(r, (Response, JudgementRecord)):
+        return [{"external_id": r.id, "instruction": r.prompt, "response": r.response, "model": r.model, **base}]
+    if isinstance(r, SFTExample):
+        return [{"external_id": r.id, "instruction": r.instruction, "response": r.output, **base}]
+    if isinstance(r, PreferencePair):
+        return [{"external_id": f"{r.id}-chosen", "instruction": r.instruction, "response": r.chosen, **base},
+                {"external_id": f"{r.id}-rejected", "instruction": r.instruction, "response": r.rejected, **base}]
+    if isinstance(r, JudgeExample):
+        return [{"external_id": r.id, "instruction": r.instruction, "response": r.response, **base}]
+    raise WorkflowError(f"{r.id}: a {type(r).__name__} has no response to rate")
 
 
 @dataclass

@@ -115,36 +115,59 @@ def to_argilla(s: Session, batch_id: int) -> list[dict]:
     return out
 
 
-def rows_from_label_studio(tasks: list[dict]) -> tuple[list[dict], list[tuple[str, str, str]]]:
-    """Items and their annotations (external id, annotator, value) from a Label Studio export."""
-    rows, anns = [], []
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _names(value) -> list[str]:
+    return [n for n in _list(value) if isinstance(n, str)]
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def rows_from_label_studio(tasks: list) -> tuple[list[dict], list[tuple[str, str, str]], list[tuple[int, str]]]:
+    """Items and their annotations (external id, annotator, value) from a Label Studio export, and
+    the tasks that are not items: (position from 1, why). Each row's ``position`` is its task's."""
+    rows, anns, bad = [], [], []
     for k, t in enumerate(tasks, start=1):
-        data = t.get("data") or {}
-        if not data.get("instruction") or not data.get("response"):
-            raise ValueError(f"task {k}: data.instruction and data.response are required")
+        data = _dict(_dict(t).get("data"))
+        if not _text(data.get("instruction")) or not _text(data.get("response")):
+            bad.append((k, "data.instruction and data.response (text) are required"))
+            continue
         ext = str(data.get("id") or t.get("id") or k)
         rows.append({"external_id": ext, "instruction": data["instruction"], "response": data["response"],
-                     "scenario": data.get("scenario"), "norms": data.get("norms") or []})
-        for a in t.get("annotations") or []:
-            who = (a.get("completed_by") or {}).get("email") if isinstance(a.get("completed_by"), dict) else str(a.get("completed_by"))
-            for res in a.get("result") or []:
-                choices = (res.get("value") or {}).get("choices") or []
+                     "scenario": _text(data.get("scenario")), "norms": _names(data.get("norms")), "position": k})
+        for a in _list(t.get("annotations")):
+            a = _dict(a)
+            who = _dict(a.get("completed_by")).get("email") if isinstance(a.get("completed_by"), dict) else str(a.get("completed_by"))
+            for res in _list(a.get("result")):
+                choices = _list(_dict(_dict(res).get("value")).get("choices"))
                 if choices:
-                    anns.append((ext, who, choices[0]))
-    return rows, anns
+                    anns.append((ext, str(who), str(choices[0])))
+    return rows, anns, bad
 
 
-def rows_from_argilla(records: list[dict]) -> tuple[list[dict], list[tuple[str, str, str]]]:
-    rows, anns = [], []
+def rows_from_argilla(records: list) -> tuple[list[dict], list[tuple[str, str, str]], list[tuple[int, str]]]:
+    """As :func:`rows_from_label_studio`, from Argilla 2.x records."""
+    rows, anns, bad = [], [], []
     for k, r in enumerate(records, start=1):
-        fields = r.get("fields") or {}
-        if not fields.get("instruction") or not fields.get("response"):
-            raise ValueError(f"record {k}: fields.instruction and fields.response are required")
+        fields = _dict(_dict(r).get("fields"))
+        if not _text(fields.get("instruction")) or not _text(fields.get("response")):
+            bad.append((k, "fields.instruction and fields.response (text) are required"))
+            continue
         ext = str(r.get("id") or k)
-        meta = r.get("metadata") or {}
+        meta = _dict(r.get("metadata"))
         rows.append({"external_id": ext, "instruction": fields["instruction"], "response": fields["response"],
-                     "scenario": meta.get("scenario"), "norms": meta.get("norms") or []})
-        for resp in r.get("responses") or []:
-            if resp.get("status", "submitted") == "submitted" and "rating" in (resp.get("values") or {}):
-                anns.append((ext, str(resp.get("user_id")), str(resp["values"]["rating"]["value"])))
-    return rows, anns
+                     "scenario": _text(meta.get("scenario")), "norms": _names(meta.get("norms")), "position": k})
+        for resp in _list(r.get("responses")):
+            resp = _dict(resp)
+            values = _dict(resp.get("values"))
+            if resp.get("status", "submitted") == "submitted" and "rating" in values:
+                anns.append((ext, str(resp.get("user_id")), str(_dict(values["rating"]).get("value"))))
+    return rows, anns, bad

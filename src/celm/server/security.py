@@ -38,6 +38,14 @@ def security_headers(nonce: str) -> dict[str, str]:
             "Referrer-Policy": "same-origin"}
 
 
+def harden(response, nonce: str):
+    """The security headers on ``response``, and no caching: pages and exports hold what only a logged-in
+    user may see (a route that may be cached, static files, sets its own Cache-Control)."""
+    response.headers.update(security_headers(nonce))
+    response.headers.setdefault("cache-control", "no-store")
+    return response
+
+
 def verify_password(stored: str, password: str) -> bool:
     try:
         return _hasher.verify(stored, password)

@@ -22,3 +22,8 @@ class ServerSettings:
     redteam_models: tuple[str, ...] = ("echo",)
     judge: str = "builtin?mode=fast"
     migrate: bool = True  # run Alembic migrations at start-up
+    # -- operating it safely (docs/annotation.md) --
+    max_upload_bytes: int = 64 * 1024 * 1024  # an import or test file; a larger request is answered 413 unread
+    max_field_chars: int = 100_000  # an imported instruction / response; a longer one is refused with its file:line
+    forwarded_allow_ips: tuple[str, ...] = ()  # proxies whose X-Forwarded-For is believed; none: the peer is the client
+    allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")  # Host headers answered; "*" for any

@@ -89,7 +89,7 @@ def next_item(s: Session, user: User) -> Item | None:
 
 def _check_value(batch: Batch, score, label) -> tuple[int | None, str | None]:
     if batch.task == "rating":
-        if not isinstance(score, int) or not 0 <= score <= 6:
+        if not isinstance(score, int) or isinstance(score, bool) or not 0 <= score <= 6:  # JSON true is no rank
             raise WorkflowError("score must be an integer 0-6", 422)
         return score, None
     if label not in LABEL_VALUES:

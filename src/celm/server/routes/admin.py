@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from fastapi import Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from celm.server import audit, batches, competence, review, users
 from celm.server.errors import WorkflowError
@@ -49,8 +49,11 @@ def test_admin_set(request, auth):
     import yaml
 
     upload = auth.form.get("file")
-    text = (upload.file.read().decode("utf-8-sig") if hasattr(upload, "file") else str(auth.form.get("questions", "")))
-    questions = yaml.safe_load(text) or []
+    try:
+        text = (upload.file.read().decode("utf-8-sig") if hasattr(upload, "file") else str(auth.form.get("questions", "")))
+        questions = yaml.safe_load(text) or []
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise WorkflowError(f"not a YAML list of questions (UTF-8): {str(exc)[:300]}", 422) from None
     if not isinstance(questions, list):
         raise WorkflowError("expected a list of {instruction, response, score} (the rating test) or "
                             "{instruction, response, label} (the label test)")
@@ -68,17 +71,23 @@ def import_page(request, auth):
 
 @roles.route("POST", "/admin/import", ("admin",))
 def import_submit(request, auth):
-    from celm.server.io import import_upload
+    from celm.server.io import BadImport, import_upload
 
     upload = auth.form.get("file")
     if not hasattr(upload, "file"):
         raise WorkflowError("choose a file")
     new_round_of = int_field(auth.form.get("new_round_of"), "new_round_of")
-    result = import_upload(auth.db, upload.filename or "upload.jsonl", upload.file.read(),
-                           name=str(auth.form.get("name") or upload.filename), task=str(auth.form.get("task") or "rating"),
-                           fmt=str(auth.form.get("format") or "celm"), new_round_of=new_round_of,
-                           settings=settings_of(request), by=auth.user, address=auth.address)
-    if "application/json" in request.headers.get("accept", ""):
+    wants_json = "application/json" in request.headers.get("accept", "")
+    try:
+        result = import_upload(auth.db, upload.filename or "upload.jsonl", upload.file.read(),
+                               name=str(auth.form.get("name") or upload.filename), task=str(auth.form.get("task") or "rating"),
+                               fmt=str(auth.form.get("format") or "celm"), new_round_of=new_round_of,
+                               settings=settings_of(request), by=auth.user, address=auth.address)
+    except BadImport as exc:
+        if wants_json:  # each file:line error on its own, for a script to show
+            return JSONResponse({"detail": str(exc), "errors": exc.errors}, status_code=422)
+        raise
+    if wants_json:
         # batch_id is null when every item was already present (no empty batch is made)
         return {"batch_id": result.batch.id if result.batch else None, "items": result.items, "skipped": result.skipped,
                 "skipped_annotations": result.skipped_annotations, "new_round_of": new_round_of}

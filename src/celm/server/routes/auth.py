@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -24,9 +25,22 @@ def healthz():
 
 @roles.public("GET", "/lang/{code}")
 def set_lang(code: str, request: Request):
-    resp = RedirectResponse(request.headers.get("referer") or "/", status_code=303)
+    resp = RedirectResponse(local_path(request.headers.get("referer")), status_code=303)
     resp.set_cookie("lang", "en" if code == "en" else "zh", samesite="lax", max_age=365 * 86400)
     return resp
+
+
+def local_path(url: str | None) -> str:
+    """The path (and query) of ``url`` on this site, whatever site it named: never a redirect elsewhere.
+    A path that a browser would read as another host (``//x``, ``/\\x``) becomes ``/``."""
+    try:
+        parts = urlsplit(url or "")
+    except ValueError:  # "http://[oops": not a URL at all
+        return "/"
+    path = parts.path
+    if not path.startswith("/") or path.startswith(("//", "/\\")) or "\\" in path or any(ord(c) < 32 for c in path):
+        return "/"
+    return path + (f"?{parts.query}" if parts.query else "")
 
 
 @roles.public("GET", "/login", response_class=HTMLResponse)
@@ -42,6 +56,8 @@ def login_form(request: Request):
 @roles.public("POST", "/login")
 async def login(request: Request, db: Session = Depends(get_db)):
     state = request.app.state
+    if not request.cookies.get(PRE_CSRF_COOKIE):  # no token to match: refused before the body is read
+        raise HTTPException(403, "missing or wrong CSRF token")
     form = await request.form()
     if not same_token(form.get("csrf"), request.cookies.get(PRE_CSRF_COOKIE)):
         raise HTTPException(403, "missing or wrong CSRF token")

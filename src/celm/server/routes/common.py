@@ -73,12 +73,26 @@ def is_digits(value) -> bool:
     return text.isascii() and text.isdigit()
 
 
+#: the largest integer SQLite (and PostgreSQL's BIGINT) stores: an id past it names nothing
+MAX_ID = 2**63 - 1
+
+
+def is_id(value) -> bool:
+    """A value that can be a row's id: a true int (``true`` is no id) or ASCII digits, 0 to :data:`MAX_ID`."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return 0 <= value <= MAX_ID
+    return isinstance(value, str) and is_digits(value) and len(value) <= 19 and int(value) <= MAX_ID
+
+
 def int_field(value, name: str) -> int | None:
-    """An optional integer path / form / query field: empty is None, anything else but ASCII digits is refused."""
+    """An optional id / count in a path, form or query: empty is None; anything but ASCII digits
+    within the database's integer range is refused (422), before it reaches a query."""
     if value in (None, ""):
         return None
-    if not is_digits(value):
-        raise WorkflowError(f"{name} must be a number", 422)
+    if not is_id(value):
+        raise WorkflowError(f"{name} must be a number from 0 to {MAX_ID}", 422)
     return int(value)
 
 
@@ -91,7 +105,7 @@ def item_json(item) -> dict:
 def body_item_id(auth) -> tuple[dict, int]:
     """(the JSON body, its integer ``item_id``), or a 422 that says so."""
     body = auth.body if isinstance(auth.body, dict) else {}
-    if not isinstance(body.get("item_id"), int):
+    if not isinstance(body.get("item_id"), int) or not is_id(body["item_id"]):
         raise WorkflowError("item_id (integer) is required", 422)
     return body, body["item_id"]
 
@@ -137,6 +151,8 @@ class Guard:
         if request.method == "POST":
             if request.headers.get("content-type", "").startswith("application/json"):
                 token = request.headers.get("x-csrf-token")
+                if not same_token(token, ws.csrf):  # before the body: a forged request is not even read
+                    raise HTTPException(403, "missing or wrong CSRF token")
                 try:
                     auth.body = await request.json()
                 except json.JSONDecodeError:

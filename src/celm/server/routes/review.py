@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 from celm.server import review
 from celm.server.errors import WorkflowError
 from celm.server.guideline import RANKS
-from celm.server.routes.common import RoleRouter, int_field, item_json, page, settings_of
+from celm.server.routes.common import RoleRouter, int_field, is_id, item_json, page, settings_of
 
 roles = RoleRouter()
 
@@ -46,7 +46,7 @@ def api_review_queue(request, auth):
 def api_review(request, auth, block_id):
     """``{"verdicts": {"<item id>": true | false}}``, one for every sampled item (true: rated correctly)."""
     raw = auth.body.get("verdicts") if isinstance(auth.body, dict) else None
-    if not isinstance(raw, dict) or not all(k.isascii() and k.isdigit() and isinstance(v, bool) for k, v in raw.items()):
+    if not isinstance(raw, dict) or not all(is_id(k) and isinstance(v, bool) for k, v in raw.items()):
         raise WorkflowError("verdicts must map sampled item ids to true (correct) or false", 422)
     verdicts = {int(k): v for k, v in raw.items()}
     block = review.review_block(auth.db, auth.user, int_field(block_id, "block_id"), verdicts, settings_of(request),
