@@ -105,4 +105,5 @@ def attacked_item(item: EvalItem, spec: str, transformed: Transformed, messages:
                               "provenance": prov}
     if messages is not None:
         update["messages"] = messages
-    return item.model_copy(update=update)
+    # validated, so a conversation that does not end with its prompt fails here, not in a later reader
+    return type(item).model_validate({**item.model_dump(), **update, "provenance": prov.model_dump()})

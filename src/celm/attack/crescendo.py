@@ -37,7 +37,7 @@ def _history_text(turns: Sequence[dict]) -> str:
 
 def clean_turn(text: str, limit: int = 300) -> str:
     """The attacker's turn without quotes, labels or a second paragraph."""
-    text = text.strip().split("\n\n")[0].strip()
+    text = text.strip().split("\n\n")[0].strip().strip("“”\"' ")
     text = re.sub(r"^(第.轮|你|用户|我)[:：]\s*", "", text)
     return text.strip("“”\"' ")[:limit]
 

@@ -47,6 +47,14 @@ def keywords(prompt: str, field: str | None = None) -> list[tuple[int, int, str]
     return [] if pat is None else [(m.start(), m.end(), m.group()) for m in pat.finditer(prompt)]
 
 
+def homophone_forms(prompt: str) -> list[tuple[int, int, str]]:
+    """The lexicon's homophone spellings in the prompt (堵搏), so a strategy chained after ``homophone``
+    still finds the sensitive words it rewrote."""
+    forms = sorted({e["homophone"] for e in lexicon().words.values() if e.get("homophone")}, key=len, reverse=True)
+    pat = re.compile("|".join(re.escape(f) for f in forms))
+    return [(m.start(), m.end(), m.group()) for m in pat.finditer(prompt)]
+
+
 def fallback_spans(prompt: str, rng: random.Random, k: int = 2) -> list[tuple[int, int, str]]:
     """For a prompt with no lexicon word: up to ``k`` seeded two-character spans of content characters,
     so a lexicon-driven strategy still does something (recorded as ``fallback`` in its details)."""
@@ -75,6 +83,7 @@ def replace_spans(prompt: str, spans: list[tuple[int, int, str]], rewrite) -> st
 
 
 def target_spans(prompt: str, rng: random.Random, field: str | None = None) -> tuple[list[tuple[int, int, str]], bool]:
-    """The lexicon's words in the prompt, or (``fallback`` True) seeded content spans when there are none."""
-    found = keywords(prompt, field)
+    """The lexicon's words (or their homophone spellings) in the prompt, or (``fallback`` True) seeded
+    content spans when there are none."""
+    found = keywords(prompt, field) or homophone_forms(prompt)
     return (found, False) if found else (fallback_spans(prompt, rng), True)
