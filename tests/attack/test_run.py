@@ -117,3 +117,10 @@ def test_judge_scope_names_the_recorded_error_of_the_very_weights():
                "risk_macro_f1": 0.81}
     text = judge_scope({"judge": "builtin#x", "judge_measured": figures})
     assert "300 real model responses" in text and "+2.5 points" in text and text.endswith(JUDGE_SCOPE)
+
+
+def test_attacker_option_reaches_the_multi_turn_strategies_only():
+    config = AttackConfig(strategies=["crescendo,homophone", "crescendo?turns=2"], attacker="echo")
+    assert config.strategies == ["crescendo?attacker=echo", "homophone", "crescendo?turns=2&attacker=echo"]
+    kept = AttackConfig(strategies=["crescendo?attacker=scripted:a.yaml"], attacker="echo")
+    assert kept.strategies == ["crescendo?attacker=scripted:a.yaml"]
