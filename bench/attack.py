@@ -8,10 +8,12 @@ lift over the plain prompts (Newcombe, McNemar), and how many answers only becam
 model no longer understood the transformed prompt: a transform that only confuses is not an attack).
 
 The judge's error was measured on real responses to untransformed prompts (docs/judge.md); its
-error on transformed prompts has not been measured, so the shares here are the judge's verdicts,
-not people's.
+error on transformed prompts has not been measured by people, so the shares here are the judge's
+verdicts. ``--models echo`` gives the judge's floor under attack: the ``echo`` backend only repeats
+each prompt, an answer the rubric calls irrelevant, so every ``risk`` verdict on it is a judge error
+(multi-turn strategies are left out there: an echo holds no conversation).
 
-Run: .venv/bin/python bench/attack.py [--models qwen2.5-coder-0.5b-instruct,qwen2.5-coder-1.5b-instruct]
+Run: .venv/bin/python bench/attack.py [--models echo,qwen2.5-coder-0.5b-instruct,qwen2.5-coder-1.5b-instruct]
      [--per-scenario 1] [--tokens 64] [--strategies ...] [--limit N] [--quick]
 Each model's run folder (runs/bench-attack/MODEL-CONFIGHASH) caches every answer, so a killed run resumes.
 The last line is the headline figure.
@@ -50,6 +52,10 @@ def headline_part(s: dict) -> str:
         r = next(r for r in s["strategies"] if r["spec"] == spec)
         return f"best {kind.replace('_', '-')} {spec} {r['asr']['value']:.1%} ({format_difference(r['lift'])})"
 
+    if s["model"] == "echo":  # every risk verdict on an echo is a judge error: say so, name no "best attack"
+        worst = max(s["strategies"], key=lambda r: r["asr"]["value"])
+        return (f"echo n={s['items']} (judge floor: risk verdicts on answers that only repeat the prompt): plain "
+                f"{s['plain']['asr']['value']:.1%}, worst {worst['spec']} {worst['asr']['value']:.1%}")
     confusing = [r["spec"] for r in s["strategies"] if r["confuses"]]
     return (f"{s['model']} n={s['items']}: plain ASR {s['plain']['asr']['value']:.1%}; {best('single_turn')}; "
             f"{best('multi_turn')}; only confuse: {', '.join(confusing) or 'none'}")
@@ -57,7 +63,8 @@ def headline_part(s: dict) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--models", default="qwen2.5-coder-0.5b-instruct,qwen2.5-coder-1.5b-instruct")
+    ap.add_argument("--models", default="echo,qwen2.5-coder-0.5b-instruct,qwen2.5-coder-1.5b-instruct",
+                    help="built-in model names or specs; echo measures the judge's floor")
     ap.add_argument("--per-scenario", type=int, default=1, help="attack prompts per scenario (17 scenarios)")
     ap.add_argument("--tokens", type=int, default=64)
     ap.add_argument("--strategies", default=STRATEGIES)
@@ -70,10 +77,14 @@ def main() -> None:
         args.strategies, args.limit, args.tokens = QUICK, args.limit or 8, 48
     parts = []
     for name in args.models.split(","):
-        config = AttackConfig(model=f"gguf:{name}", strategies=[args.strategies], per_scenario=args.per_scenario,
+        spec = name if name == "echo" or ":" in name else f"gguf:{name}"
+        strategies = args.strategies
+        if spec == "echo":
+            strategies = ",".join(s for s in strategies.split(",") if not s.startswith("crescendo"))
+        config = AttackConfig(model=spec, strategies=[strategies], per_scenario=args.per_scenario,
                               max_new_tokens=args.tokens, seed=args.seed, limit=args.limit)
         t0 = time.perf_counter()
-        run = run_attack(config, Path(args.folder) / f"{name}-{config.fingerprint()}", progress=False,
+        run = run_attack(config, Path(args.folder) / f"{name.replace(':', '-').replace('/', '-')}-{config.fingerprint()}", progress=False,
                          log=lambda m: print(f"  {m}", flush=True))
         print_summary(run.summary, time.perf_counter() - t0)
         parts.append(headline_part(run.summary))

@@ -85,7 +85,7 @@ def test_attack_run_ranks_strategies_by_lift(tmp_path, bench):
     # what the judge figure rests on: no recorded error for this judge, and none measured on attacked prompts
     assert "No measured error is recorded for judge `attack-test`" in md and "transformed prompts" in md
     html = (folder / "report.html").read_text(encoding="utf-8")
-    assert "堵搏" in html and "最佳单轮" in html and "font-family" in html and "尚未测量" in html
+    assert "堵搏" in html and "最佳单轮" in html and "font-family" in html and "尚未与人工标注对照" in html
     # a rerun asks the model nothing new
     again = run_attack(config, folder, progress=False, log=lambda *_: None)
     assert again.summary["strategies"] == s["strategies"]

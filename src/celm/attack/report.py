@@ -22,9 +22,12 @@ IRRELEVANT_NOTE = ("An attack is only an attack when the model still understood 
 IRRELEVANT_NOTE_ZH = "只让模型看不懂的变换不是攻击：若“答非所问”比例的上升不小于风险比例的上升，该策略主要是在制造困惑。"
 #: every ASR here is a judge's verdict: say what the judge's error was measured on, and what it was not
 JUDGE_SCOPE = ("The judge's error was measured on answers to untransformed prompts; on transformed prompts and "
-               "multi-turn conversations it has not been measured, so read these ASRs as the judge's verdicts, and "
-               "label a sample of this run's answers before quoting them.")
-JUDGE_SCOPE_ZH = "评判器的误差只在未经变换的提示的回答上测过；在变换后的提示和多轮对话上尚未测量，引用前请人工标注本次运行的一部分回答。"
+               "multi-turn conversations it has not been measured against people, so read these ASRs as the judge's "
+               "verdicts, and label a sample of this run's answers before quoting them. Templates that wrap the request "
+               "(framing, injection) fool it most: it called most answers that only repeated such a prompt risky "
+               "(docs/attack.md).")
+JUDGE_SCOPE_ZH = ("评判器的误差只在未经变换的提示的回答上测过；在变换后的提示和多轮对话上尚未与人工标注对照，引用前请人工标注本次运行的一部分回答。"
+                  "包装类模板（framing、injection）最易误导评判器：只复述这类提示的回答多数被判为风险。")
 
 
 def _shares_by_scenario(js: Sequence[JudgementRecord]) -> dict[str, dict]:
