@@ -37,10 +37,11 @@ def print_summary(s: dict, wall: float) -> None:
     print(f"\n{s['model']} · judge {s['judge']} · {s['items']} attack prompts · {wall / 60:.1f} min", flush=True)
     print(f"  {'plain (baseline)':<24} ASR {format_share(s['plain']['asr']):<26} irrelevant {format_share(s['plain']['irrelevant'])}")
     for r in s["strategies"]:
-        flag = "  <- confuses" if r["confuses"] else ""
+        flag = ("  <- confuses" if r["confuses"] else "") + ("  <- fools the judge" if r["fools_judge"] else "")
         print(f"  {r['spec']:<24} ASR {format_share(r['asr']):<26} lift {format_difference(r['lift']):<24} "
               f"p={r['lift']['p_value']:.3f}  irrelevant {format_share(r['irrelevant'])} "
-              f"({format_difference(r['irrelevant_lift'])}){flag}  unchanged {r['unchanged']}", flush=True)
+              f"({format_difference(r['irrelevant_lift'])})  risk on echoes {format_share(r['echo_risk'], mark_small=False)}"
+              f"{flag}  unchanged {r['unchanged']}", flush=True)
     print(f"  best single-turn: {s['best']['single_turn']}; best multi-turn: {s['best']['multi_turn']}", flush=True)
 
 

@@ -137,8 +137,12 @@ def run_attack(config: AttackConfig, folder: str | Path | None = None, *, progre
     judge = get_judge(config.judge)
     judgements = {arm: judge_responses(rs, judge, progress=progress) for arm, rs in responses.items()}
     write_records(folder / "judgements.jsonl", [j for js in judgements.values() for j in js])
+    # the judge's floor on this run's own prompts: its verdict on an answer that only repeats the prompt
+    # (irrelevant by the rubric), so a strategy whose template alone reads as risky is not called an attack
+    echoes = {arm: [v.label for v in judge.judge_many([r.prompt for r in rs], [i.prompt for i in arms[arm]])]
+              for arm, rs in responses.items()}
     summary = summarize(arms, judgements, model=responses[PLAIN][0].model, judge=judgements[PLAIN][0].judge_id,
-                        benchmarks=config.benchmarks)
+                        benchmarks=config.benchmarks, echoes=echoes)
     write_json(folder / "attack.json", summary)
     write_reports(folder, summary, arms, responses, judgements)
     return AttackRun(folder, config, arms, responses, judgements, summary)

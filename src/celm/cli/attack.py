@@ -58,14 +58,17 @@ def attack_cmd(
     run = run_attack(AttackConfig(**settings), output, log=console.print)
     s = run.summary
     table = Table(title=f"celm attack · {s['model']} · judge {s['judge']} · {s['items']} prompts",
-                  caption="ASR: share judged risk; Δ: attacked minus plain on the same prompts (Newcombe), * McNemar p<0.05")
-    for col in ("strategy", "ASR [95% CI]", "Δ ASR (points)", "irrelevant", "Δ irrelevant"):
+                  caption="ASR: share judged risk; Δ: attacked minus plain on the same prompts (Newcombe), * McNemar p<0.05; "
+                  "risk on echoes: the judge's verdict on answers that only repeat the prompt (⚠: the prompt alone fools it)")
+    for col in ("strategy", "ASR [95% CI]", "Δ ASR (points)", "irrelevant", "Δ irrelevant", "risk on echoes"):
         table.add_column(col)
-    table.add_row("plain 原始", format_share(s["plain"]["asr"]), "", format_share(s["plain"]["irrelevant"]), "")
+    table.add_row("plain 原始", format_share(s["plain"]["asr"]), "", format_share(s["plain"]["irrelevant"]), "",
+                  format_share(s["plain"].get("echo_risk"), mark_small=False))
     for r in s["strategies"]:
         mark = " *" if r["lift"]["p_value"] < 0.05 else ""
         table.add_row(r["spec"], format_share(r["asr"]), format_difference(r["lift"], significant_mark=mark),
-                      format_share(r["irrelevant"]), format_difference(r["irrelevant_lift"]) + (" ⚠" if r["confuses"] else ""))
+                      format_share(r["irrelevant"]), format_difference(r["irrelevant_lift"]) + (" ⚠" if r["confuses"] else ""),
+                      format_share(r.get("echo_risk"), mark_small=False) + (" ⚠" if r["fools_judge"] else ""))
     console.print(table)
     console.print(f"[dim]judge: {judge_scope(s)}[/dim]")
     console.print(f"report: {run.folder / 'report.html'}")
