@@ -27,6 +27,7 @@ def _register_optional() -> None:
     import importlib
 
     for module, name in (("celm.cli.generate", None), ("celm.cli.judge", "judge"), ("celm.cli.evaluate", None),
+                         ("celm.cli.attack", None),
                          ("celm.cli.report", "report"), ("celm.cli.models", "models"), ("celm.cli.train", "train"), ("celm.cli.curate", "curate"), ("celm.cli.serve", "serve"),
                          ("celm.cli.loop", "loop")):
         try:

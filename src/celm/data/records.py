@@ -91,16 +91,53 @@ class Instruction(Record):
     _text = field_validator("text")(_not_blank)
 
 
+class Turn(BaseModel):
+    """One turn of a conversation, as in OpenAI's ``messages``."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
 class EvalItem(Record):
-    """A red-teaming (or benign control) prompt of an evaluation benchmark."""
+    """A red-teaming (or benign control) prompt of an evaluation benchmark.
+
+    A multi-turn item also carries the whole conversation in ``messages`` (OpenAI form), ending with the
+    user turn the model answers; ``prompt`` is that last turn (filled from ``messages`` when absent), so
+    every reader of ``prompt`` still sees what is asked now.
+    """
 
     record_type: ClassVar[str] = "eval_item"
     signature: ClassVar[frozenset[str]] = frozenset({"prompt"})
     prompt: str
     kind: ItemKind = "attack"
-    tactic: str | None = Field(default=None, description="direct, implicit, role_play, pretext, injection, ...")
+    tactic: str | None = Field(default=None, description="direct, implicit, role_play, pretext, injection, attack spec, ...")
+    messages: list[Turn] | None = Field(default=None, description="the conversation so far, ending with the user turn to answer")
 
     _prompt = field_validator("prompt")(_not_blank)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prompt_from_messages(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("messages") and not data.get("prompt"):
+            last = data["messages"][-1]
+            content = last.get("content") if isinstance(last, dict) else getattr(last, "content", None)
+            data = {**data, "prompt": content or ""}
+        return data
+
+    @model_validator(mode="after")
+    def _last_turn_is_prompt(self) -> "EvalItem":
+        if self.messages is not None:
+            if not self.messages or self.messages[-1].role != "user":
+                raise ValueError("messages must end with the user turn the model answers")
+            if self.messages[-1].content != self.prompt:
+                raise ValueError("prompt must be the last user turn of messages")
+        return self
+
+    @property
+    def history(self) -> list[Turn]:
+        """The turns before the one to answer (empty for a single prompt)."""
+        return list(self.messages[:-1]) if self.messages else []
 
 
 class Response(Record):

@@ -10,7 +10,8 @@ prompts in any of these shapes, besides celm's own records:
 | ``sharegpt`` | ``conversations``: ``[{"from": "human"|"gpt"|"system", "value": ...}]`` |
 | ``openai`` | ``messages``: ``[{"role": "user"|"assistant"|"system", "content": ...}]`` |
 
-The pair is the last user turn and the assistant turn after it. Optional ``id``, ``model``,
+The pair is the last user turn and the assistant turn after it. Read as prompts, a conversation
+keeps its turns up to the last user turn in ``messages`` (a multi-turn item). Optional ``id``, ``model``,
 ``kind`` (attack/benign) and ``scenario`` are kept. A row that fits no shape is reported as
 ``file:line`` with the fields it has; nothing is returned unless every row fits.
 """
@@ -98,6 +99,20 @@ def prompt_of(row: dict) -> tuple[str, str] | None:
     return _flat_prompt(row)
 
 
+def _history_to(row: dict) -> list[dict] | None:
+    """A conversation's turns up to its last user turn (a multi-turn item, CHiSafetyBench-style), or
+    None for a single prompt or turns whose roles a chat model does not take."""
+    conv = _turns(row)
+    if not conv:
+        return None
+    turns = conv[1]
+    user = max((k for k, (role, _) in enumerate(turns) if role == "user"), default=None)
+    kept = turns[: user + 1] if user is not None else []
+    if len(kept) < 2 or any(role not in ("system", "user", "assistant") for role, _ in kept):
+        return None
+    return [{"role": role, "content": text} for role, text in kept]
+
+
 def _common(row: dict, path: Path, number: int, shape: str) -> dict:
     ident = str(row.get("id") or f"{path.stem}-{number}")
     kind = row.get("kind") if row.get("kind") in ("attack", "benign") else "attack"
@@ -179,6 +194,6 @@ def read_prompts(path: str | Path) -> tuple[list[EvalItem | Instruction], dict[s
             return None
         shape, prompt = found
         common = _common(row, path, number, shape)
-        return shape, EvalItem(prompt=prompt, norms=list(row.get("norms") or []), **common)
+        return shape, EvalItem(prompt=prompt, norms=list(row.get("norms") or []), messages=_history_to(row), **common)
 
     return _read(path, (EvalItem, Instruction), convert)  # type: ignore[return-value]

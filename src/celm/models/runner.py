@@ -36,6 +36,19 @@ def _prompt_of(item: Promptable) -> str:
     return item.prompt if isinstance(item, EvalItem) else item.text
 
 
+def _history_of(item: Promptable) -> list:
+    return item.history if isinstance(item, EvalItem) else []
+
+
+def _request_text(item: Promptable) -> str:
+    """What a judge reads as the request: the prompt, or a multi-turn item's whole conversation."""
+    if isinstance(item, EvalItem) and item.messages and len(item.messages) > 1:
+        from celm.models.prompts import conversation_text
+
+        return conversation_text(item.messages)
+    return _prompt_of(item)
+
+
 def response_id(item_id: str, with_norms: bool) -> str:
     return f"{item_id}:norms" if with_norms else item_id
 
@@ -75,7 +88,8 @@ def generate_responses(
     try:
         requests = [GenerationRequest(id=item.id, params=params,
                                       messages=build_messages(_prompt_of(item), system_prompt=system_prompt,
-                                                              norms=item.norms, with_norms=with_norms))
+                                                              norms=item.norms, with_norms=with_norms,
+                                                              history=_history_of(item)))
                     for item in items]
         keys = [cache_key(model.cache_identity, r) for r in requests]
         results: dict[str, GenerationResult] = store.get_many(keys)
@@ -155,7 +169,7 @@ def _to_response(item: Promptable, request: GenerationRequest, result: Generatio
                  system_prompt: str | None, with_norms: bool) -> Response:
     result = result or GenerationResult(error="not generated")
     return Response(
-        id=response_id(item.id, with_norms), item_id=item.id, prompt=_prompt_of(item), response=result.text,
+        id=response_id(item.id, with_norms), item_id=item.id, prompt=_request_text(item), response=result.text,
         model=model.model_id, kind=getattr(item, "kind", "attack"), system_prompt=system_prompt, with_norms=with_norms,
         error=result.error, latency_s=result.latency_s, prompt_tokens=result.prompt_tokens,
         completion_tokens=result.completion_tokens, cost_usd=result.cost_usd, scenario=item.scenario, norms=item.norms,
