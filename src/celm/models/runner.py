@@ -32,9 +32,6 @@ class GenerationOutcome:
         return not self.failed
 
 
-def _prompt_of(item: Promptable) -> str:
-    return item.prompt if isinstance(item, EvalItem) else item.text
-
 
 def response_id(item_id: str, with_norms: bool) -> str:
     return f"{item_id}:norms" if with_norms else item_id
@@ -74,7 +71,7 @@ def generate_responses(
     store = cache if isinstance(cache, ResponseCache) else ResponseCache(cache or default_cache_path())
     try:
         requests = [GenerationRequest(id=item.id, params=params,
-                                      messages=build_messages(_prompt_of(item), system_prompt=system_prompt,
+                                      messages=build_messages(item.primary_text(), system_prompt=system_prompt,
                                                               norms=item.norms, with_norms=with_norms))
                     for item in items]
         keys = [cache_key(model.cache_identity, r) for r in requests]
@@ -155,7 +152,7 @@ def _to_response(item: Promptable, request: GenerationRequest, result: Generatio
                  system_prompt: str | None, with_norms: bool) -> Response:
     result = result or GenerationResult(error="not generated")
     return Response(
-        id=response_id(item.id, with_norms), item_id=item.id, prompt=_prompt_of(item), response=result.text,
+        id=response_id(item.id, with_norms), item_id=item.id, prompt=item.primary_text(), response=result.text,
         model=model.model_id, kind=getattr(item, "kind", "attack"), system_prompt=system_prompt, with_norms=with_norms,
         error=result.error, latency_s=result.latency_s, prompt_tokens=result.prompt_tokens,
         completion_tokens=result.completion_tokens, cost_usd=result.cost_usd, scenario=item.scenario, norms=item.norms,
