@@ -169,7 +169,7 @@ def split(inputs: list[str] = typer.Option(..., "--input", "-i", help=IN_HELP),
 @app.command("train-classifier")
 @friendly_errors
 def train_classifier(source: list[str] = typer.Option(..., "--source", "-s", help="labelled sources/files (repeat)"),
-                     output: Path = typer.Option(..., "--output", "-o", help="classifier file (.joblib)"),
+                     output: Path = typer.Option(..., "--output", "-o", help="classifier file (.npz: plain arrays, never a pickle)"),
                      test_share: float = typer.Option(0.3, help="share held out to report accuracy"),
                      seed: int = typer.Option(0)) -> None:
     """Train the scenario classifier on labelled data, report held-out accuracy, save it trained on all."""
