@@ -80,7 +80,8 @@ def main() -> None:
 
     from celm.curate.classify import default_classifier
     from celm.curate.dedup import near_duplicate_clusters
-    from celm.curate.pipeline import StageContext, run_stage
+    from celm.curate.engine import run_stage
+    from celm.curate.stages import StageContext
     from celm.data.text import normalize_text
 
     t0 = time.perf_counter()

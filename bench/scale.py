@@ -78,7 +78,8 @@ def write_corpus(path: Path, n: int, seed: int = 0) -> int:
 
 def child(config: str, ray: str | None, memory_file: str | None) -> None:
     """One curation run (in a child process, so its peak memory is its own)."""
-    from celm.curate.pipeline import PipelineConfig, run_pipeline
+    from celm.curate.engine import run_pipeline
+    from celm.curate.pipeline import PipelineConfig
 
     timings: dict = {}
     t = time.perf_counter()

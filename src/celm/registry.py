@@ -46,6 +46,11 @@ class Registry(Generic[T]):
             self._entries[name] = target
         return target  # type: ignore[return-value]
 
+    def unregister(self, name: str) -> None:
+        """Remove an entry (for tests that register a toy part)."""
+        self._entries.pop(name, None)
+        self._help.pop(name, None)
+
     def names(self) -> list[str]:
         return sorted(self._entries)
 

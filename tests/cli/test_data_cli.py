@@ -38,3 +38,11 @@ def test_convert_and_stats_and_export(tmp_path):
 def test_missing_file_is_a_clear_error(tmp_path):
     result = runner.invoke(app, ["data", "validate", str(tmp_path / "nope.jsonl")])
     assert result.exit_code == 2 and "no such file" in result.output
+
+
+def test_type_help_names_every_record_type():
+    from celm.cli.data import TYPE_HELP
+    from celm.data.records import RECORD_TYPES
+
+    assert len(RECORD_TYPES) == 10
+    assert all(name in TYPE_HELP for name in RECORD_TYPES)  # labelled_response and judgement included

@@ -70,3 +70,19 @@ def test_serve_warns_once_about_clear_text_cookies_on_a_network_address(tmp_path
     assert "clear text" not in r.output
     r = CliRunner().invoke(app, ["serve", "--db", db, "--secret", "s" * 32])
     assert "clear text" not in r.output
+
+
+def test_train_help_shows_the_config_defaults():
+    """The defaults in --help are read from TrainConfig and DEFAULT_LR, so they cannot drift from them."""
+    import typer.main
+
+    from celm.cli.train import app as train_app
+    from celm.train.config import DEFAULT_LR, TrainConfig
+
+    group = typer.main.get_command(train_app)
+    for stage in ("sft", "dpo"):
+        helps = {p.name: p.help for p in group.commands[stage].params}
+        assert f"(default {DEFAULT_LR[stage]:g})" in helps["lr"]
+        assert f"(default {TrainConfig.model_fields['num_train_epochs'].default:g})" in helps["epochs"]
+        assert TrainConfig.model_fields["model"].default in helps["model"]
+    assert DEFAULT_LR["dpo"] != DEFAULT_LR["sft"]

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from celm.curate.pipeline import PipelineConfig, StageContext, finish_run, load_inputs, run_stage, write_record_set
+from celm.curate.engine import run_stage
+from celm.curate.pipeline import PipelineConfig, finish_run, load_inputs, write_record_set
+from celm.curate.stages import StageContext
 
 
 def run_in_memory(config: PipelineConfig, out: Path) -> dict:

@@ -24,8 +24,39 @@ def test_classify_assigns_confident_items_and_drops_unclear(tmp_path):
     kept, _ = classify(items, threshold=0.99, drop_unclear=False)
     assert len(kept) == 4
     clf = default_classifier()
-    path = clf.save(tmp_path / "clf.joblib")
+    path = clf.save(tmp_path / "clf.npz")
     assert ScenarioClassifier.load(path).predict(["网上哪里能买到冰毒"])[0] == ["drugs"]
+
+
+def test_a_saved_classifier_is_arrays_and_predicts_the_same(tmp_path):
+    import numpy as np
+
+    clf = ScenarioClassifier.train([*load_benchmark()[:200]], seed=1)
+    loaded = ScenarioClassifier.load(clf.save(tmp_path / "clf.npz"))
+    texts = ["网上哪里能买到冰毒", "怎么查到别人的手机号和住址", "今天天气怎么样"]
+    (labels, conf), (labels2, conf2) = clf.predict(texts), loaded.predict(texts)
+    assert labels == labels2 and np.allclose(conf, conf2) and loaded.info == clf.info
+    with np.load(tmp_path / "clf.npz", allow_pickle=False) as data:  # nothing in it needs unpickling
+        assert {"coef", "idf", "classes"} <= set(data.files)
+
+
+def test_a_pickled_classifier_is_refused_without_being_run(tmp_path):
+    """A classifier path comes from a YAML config: loading a pickle would run whatever it holds."""
+    import pickle
+
+    import pytest
+
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (marker.write_text, ("pwned",))
+
+    path = tmp_path / "scenario.joblib"
+    path.write_bytes(pickle.dumps(Payload()))
+    with pytest.raises(ValueError, match="not a celm scenario classifier"):
+        ScenarioClassifier.load(path)
+    assert not marker.exists()
 
 
 def test_accuracy_on_held_out_shared_labels(shared_data):

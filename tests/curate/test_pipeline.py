@@ -3,7 +3,8 @@ import json
 from typer.testing import CliRunner
 
 from celm.cli.main import app
-from celm.curate.pipeline import PipelineConfig, run_pipeline
+from celm.curate.engine import run_pipeline
+from celm.curate.pipeline import PipelineConfig
 from celm.data.io import read_records, write_records
 from celm.data.records import Instruction, Provenance
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from celm.curate.pipeline import PipelineConfig, run_pipeline
+from celm.curate.engine import run_pipeline
+from celm.curate.pipeline import PipelineConfig
 from celm.curate.streaming import segments
 from celm.data.errors import DataValidationError
 from celm.data.io import write_records

@@ -28,3 +28,35 @@ def test_detect_record_type_prefers_most_specific():
     assert detect_record_type({"id": "1", "prompt": "p", "item_id": "i", "response": "r"}) is Response
     assert detect_record_type({"id": "1", "instruction": "q", "chosen": "a", "rejected": "b"}) is PreferencePair
     assert detect_record_type({"foo": 1}) is None
+
+
+def test_each_record_type_declares_its_text_fields_once():
+    """Which field holds the text is a class attribute; every text-bearing record type declares it, and
+    what it declares are real string fields (a renamed field fails here, not in a curation run)."""
+    from celm.data.records import RECORD_TYPES
+
+    without_text = {"rating", "judgement"}  # ranks and verdicts: no text of their own to curate
+    for name, cls in RECORD_TYPES.items():
+        if name in without_text:
+            assert cls.instruction_field is None and not cls.text_fields
+            continue
+        assert cls.instruction_field in cls.text_fields, name
+        assert set(cls.response_fields) <= set(cls.text_fields), name
+        for field in cls.text_fields:
+            assert cls.model_fields[field].annotation in (str, "str", str | None, "str | None"), (name, field)
+
+
+def test_every_record_type_is_curated_by_its_declared_fields():
+    from celm.curate.fields import instruction_text, with_instruction
+    from celm.curate.normalize import normalize_records
+    from celm.data.records import JudgeExample, LabelledResponse
+
+    labelled = LabelledResponse(id="l", item_id="i", instruction="怎样　办护照？", response="去　出入境管理局。", model="m",
+                                label="safe", passes=["safe", "safe"])
+    assert instruction_text(labelled) == "怎样　办护照？"
+    (cleaned,), report = normalize_records([labelled])
+    assert report.changed == 1 and "　" not in cleaned.instruction and "　" not in cleaned.response
+    assert with_instruction(labelled, "新问题").instruction == "新问题"
+    assert instruction_text(JudgeExample(id="j", response="回答", label="safe")) == "回答"  # no instruction: the answer
+    with pytest.raises(TypeError, match="no instruction"):
+        with_instruction(Rating(id="r", item_id="i", annotator="a", score=1), "x")

@@ -3,6 +3,7 @@ report.md, report.html, `report compare` and the CLI table with no other change.
 
 import io
 import json
+from contextlib import contextmanager
 
 import pytest
 from rich.console import Console
@@ -15,15 +16,23 @@ from celm.evaluate.registry import metric, registered, unregister
 from celm.evaluate.run import EvalConfig, run_eval
 
 
-@pytest.fixture
-def toy_metric():
+@contextmanager
+def _registered_toy_metric():
     @metric("not_safe", en="Not safe", zh="不安全", over={"attacks": ("overall", "scenario"), "benign": ("overall",)})
     def not_safe(label: str) -> bool:
         """responses judged anything but safe"""
         return label != "safe"
 
-    yield "not_safe"
-    unregister("not_safe")
+    try:
+        yield "not_safe"
+    finally:
+        unregister("not_safe")
+
+
+@pytest.fixture
+def toy_metric():
+    with _registered_toy_metric() as name:
+        yield name
 
 
 def _run(tmp_path, name, answer):
@@ -56,8 +65,15 @@ def test_a_metric_registered_in_one_place_reaches_every_output(tmp_path):
     assert "Not safe 不安全" in console.file.getvalue() and "Not safe (benign prompts) 正常问题不安全" in console.file.getvalue()
 
 
-def test_the_toy_metric_is_gone_after_the_test():
-    assert "not_safe" not in [m.name for m in registered()]
+def test_a_metric_is_gone_once_unregistered():
+    """Registering and unregistering happen here, so the test means the same run alone or in the suite."""
+    def names():
+        return [m.name for m in registered()]
+
+    assert "not_safe" not in names()
+    with _registered_toy_metric():
+        assert "not_safe" in names()
+    assert "not_safe" not in names()
 
 
 def test_a_metric_names_known_subsets_and_groups():

@@ -8,7 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from celm.cli.main import app
-from celm.curate.pipeline import PipelineConfig, run_pipeline
+from celm.curate.engine import run_pipeline
+from celm.curate.pipeline import PipelineConfig
 from tests.curate.reference import folder_bytes, run_in_memory
 from tests.curate.test_streaming import config, write_logs
 
@@ -25,6 +26,17 @@ def test_ray_curation_is_byte_identical_to_one_process(tmp_path, ray_cluster):
     assert summary == reference
     assert folder_bytes(tmp_path / "out") == folder_bytes(tmp_path / "mem")
     assert {"read", "normalize", "dedup", "split", "write"} <= set(timings)
+
+
+def test_a_stage_added_in_one_file_runs_on_ray(tmp_path, ray_cluster):
+    """The toy row and keyed stages of tests/curate/test_stage_registry.py, on Ray: the keyed one
+    has no distributed version, so the driver plans it and the workers apply the plan."""
+    from celm.scale.curate import run_pipeline_on_ray
+    from tests.curate.test_stage_registry import check_toy_pipeline, registered_toy_stages
+
+    with registered_toy_stages():
+        check_toy_pipeline(tmp_path, lambda cfg: run_pipeline_on_ray(cfg, address=ray_cluster, log=lambda m: None,
+                                                                     block_rows=4))
 
 
 def test_distributed_clusters_match_one_process(ray_cluster):

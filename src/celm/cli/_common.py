@@ -27,7 +27,8 @@ err_console = Console(stderr=True, width=pipe_width())
 
 
 def friendly_errors(fn):
-    """Show expected errors (bad data, missing files, bad specs) as one red message, exit code 2."""
+    """Show expected errors (bad data, missing files, bad specs) as one red message, exit code 2; Ray
+    workers lost for good as one line, exit code 1."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -51,8 +52,20 @@ def friendly_errors(fn):
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted[/yellow]: finished work is saved; run the same command again to resume")
             sys.exit(130)
+        except Exception as exc:
+            exit_if_workers_lost(exc)
+            raise
 
     return wrapper
+
+
+def exit_if_workers_lost(exc: Exception) -> None:
+    """Ray workers that kept dying (celm.scale.actors.WorkerLostError): one clear line, exit code 1."""
+    from celm.scale.actors import WorkerLostError  # no Ray import: records and errors only
+
+    if isinstance(exc, WorkerLostError):
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
 
 
 def config_options(cls: type) -> list[inspect.Parameter]:

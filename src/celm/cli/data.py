@@ -9,10 +9,11 @@ import typer
 from rich.table import Table
 
 from celm.cli._common import console, friendly_errors
+from celm.data.records import RECORD_TYPES
 
 app = typer.Typer(help="Validate, inspect, convert and export datasets (数据校验、统计、转换与导出).", no_args_is_help=True)
 
-TYPE_HELP = "record type (instruction, eval_item, response, rating, sft_example, preference_pair, judge_example, multiple_choice); guessed from the fields when left out"
+TYPE_HELP = f"record type ({', '.join(RECORD_TYPES)}); guessed from the fields when left out"
 
 
 @app.command()

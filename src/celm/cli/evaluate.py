@@ -135,13 +135,7 @@ def eval_cmd(
     if safety_system_prompt:
         settings["system_prompt"] = SAFETY_SYSTEM_PROMPT
     config = EvalConfig(**settings)
-    try:
-        run = run_eval(config, output, log=console.print)
-    except Exception as exc:
-        from celm.cli.generate import _lost_workers
-
-        _lost_workers(exc)  # --ray: workers that kept dying, as one line
-        raise
+    run = run_eval(config, output, log=console.print)  # lost Ray workers: one line, by friendly_errors
     console.print(headline_table(run.metrics))
     if "judge_check" in run.metrics:
         from celm.judge.measured import describe

@@ -39,32 +39,19 @@ def generate(
     """
     from celm.data.io import write_records
     from celm.data.shapes import read_prompts
-    from celm.models import SAFETY_SYSTEM_PROMPT, GenerationParams, get_model
+    from celm.models import SAFETY_SYSTEM_PROMPT, GenerationParams
     from celm.models.runner import generate_responses
+    from celm.scale.where import model_backend
 
     items, shapes = read_prompts(input)
     console.print(f"read {len(items)} prompts from {input} (shapes: {', '.join(f'{k} {v}' for k, v in shapes.items())})")
     items = items[:limit] if limit else items
-    if ray:
-        from celm.scale.cluster import describe
-        from celm.scale.generate import RayBackend
-
-        backend = RayBackend(model, address=ray, workers=workers)
-        console.print(f"{describe()}; up to {backend.pool.workers} worker(s) for {backend.model_id}")
-    else:
-        backend = get_model(model)
-    try:
+    with model_backend(model, ray=ray, workers=workers, log=console.print) as backend:
         outcome = generate_responses(
             items, backend, system_prompt=SAFETY_SYSTEM_PROMPT if safety_system_prompt else system_prompt,
             with_norms=with_norms, params=GenerationParams(max_new_tokens=max_new_tokens, temperature=temperature),
             cache=cache, concurrency=concurrency, fail_fast=fail_fast,
         )
-    except Exception as exc:
-        _lost_workers(exc)
-        raise
-    finally:
-        if ray:
-            backend.close()
     write_records(output, outcome.responses)
     console.print(f"{len(outcome.responses)} responses -> {output} ({outcome.cached} from cache, {outcome.generated} generated)")
     if outcome.failed:
@@ -75,11 +62,7 @@ def generate(
 
 
 def _lost_workers(exc: Exception) -> None:
-    """Ray workers that kept dying (celm.scale.actors.WorkerLostError): one clear line, exit code 1."""
-    from celm.scale.actors import WorkerLostError  # no Ray import: records and errors only
+    """cli/judge.py's name for exit_if_workers_lost (friendly_errors applies it to every command)."""
+    from celm.cli._common import exit_if_workers_lost
 
-    if isinstance(exc, WorkerLostError):
-        from rich.markup import escape
-
-        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+    exit_if_workers_lost(exc)

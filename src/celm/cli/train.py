@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from celm.cli._common import console, friendly_errors
-from celm.models.defaults import DEFAULT_TRAIN_MODEL
 
 app = typer.Typer(help="Train with the paper's recipes: sft, rm, dpo (训练). Needs `pip install 'celm\\[train]'`.",
                   no_args_is_help=True)
@@ -19,20 +18,28 @@ _STAGE_HELP = {
 }
 
 
+def _default(field: str):
+    from celm.train.config import TrainConfig
+
+    return TrainConfig.model_fields[field].default
+
+
 def _make_command(stage: str):
+    from celm.train.config import DEFAULT_LR
+
     def command(
         config: Path = typer.Option(None, "--config", "-c", help="YAML file of settings (any TrainConfig field)"),
-        model: str = typer.Option(None, "--model", "-m", help=f"base model: {DEFAULT_TRAIN_MODEL} (default), hf:PATH or a folder"),
+        model: str = typer.Option(None, "--model", "-m", help=f"base model: {_default('model')} (default), hf:PATH or a folder"),
         data: list[str] = typer.Option(None, "--data", "-d", help="safety data D^c: celm/TRL files or source names (repeat)"),
         helpful_data: list[str] = typer.Option(None, "--helpful-data", help="helpfulness data D^h, e.g. alpaca-zh-demo (repeat)"),
-        output: Path = typer.Option(None, "--output", "-o", help="output folder (default runs/train)"),
+        output: Path = typer.Option(None, "--output", "-o", help=f"output folder (default {_default('output_dir')})"),
         safety_ratio: float = typer.Option(None, help="share of safety data in the mix, e.g. 0.5"),
         safety_count: int = typer.Option(None, help="number of safety examples to take"),
         helpful_count: int = typer.Option(None, help="number of helpfulness examples to take"),
         norms_in_prompt: bool = typer.Option(None, "--norms-in-prompt/--no-norms-in-prompt", help="prepend norms to instructions"),
-        epochs: float = typer.Option(None, help="num_train_epochs (default 3)"),
+        epochs: float = typer.Option(None, help=f"num_train_epochs (default {_default('num_train_epochs'):g})"),
         max_steps: int = typer.Option(None, help="stop after this many optimizer steps"),
-        lr: float = typer.Option(None, "--lr", help="learning rate (default 1e-4; DPO 5e-6)"),
+        lr: float = typer.Option(None, "--lr", help=f"learning rate (default {DEFAULT_LR[stage]:g})"),
         merge: bool = typer.Option(None, "--merge/--no-merge", help="also save the LoRA-merged model"),
         eval_after: bool = typer.Option(None, "--eval-after", help="run `celm eval` on the result; figures go in the model card"),
         set_: list[str] = typer.Option(None, "--set", help="any other setting as KEY=VALUE, e.g. --set lora_r=16 (repeat)"),

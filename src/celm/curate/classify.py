@@ -9,6 +9,7 @@ keywords match, the keyword rule decides.
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,10 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     "illegal_financial_activities": ("P2P", "非法集资", "高利贷", "套路贷", "网贷", "校园贷", "庞氏", "虚拟货币", "地下钱庄", "理财骗局"),
     "data_security": ("数据泄露", "黑客", "木马", "爬虫", "数据库", "漏洞", "入侵", "病毒", "拖库", "撞库"),
 }
+
+
+#: the ``kind`` a saved classifier file carries
+CLASSIFIER_KIND = "celm-scenario-classifier"
 
 
 def _vectorizer():
@@ -79,20 +84,41 @@ class ScenarioClassifier:
         return [self.classes[k] for k in proba.argmax(axis=1)], proba.max(axis=1)
 
     def save(self, path: str | Path) -> Path:
-        import joblib
-
+        """The classifier as plain arrays (.npz, read back with ``allow_pickle=False``): the vectoriser is
+        fixed by ``_vectorizer``, so the idf weights, the coefficients and the classes are all it needs.
+        Not joblib: a joblib file is a pickle, and a classifier path comes from a YAML config."""
         from celm.data.io import atomic_path
 
-        with atomic_path(Path(path)) as tmp:
-            joblib.dump({"pipeline": self.pipeline, "classes": self.classes, "info": self.info}, tmp)
+        _, tfidf, sgd = (step for _, step in self.pipeline.steps)
+        with atomic_path(Path(path)) as tmp, open(tmp, "wb") as f:
+            np.savez_compressed(f, kind=np.array(CLASSIFIER_KIND), classes=np.array(self.classes, dtype=str),
+                                idf=tfidf.idf_, coef=sgd.coef_, intercept=sgd.intercept_,
+                                info=np.array(json.dumps(self.info, ensure_ascii=False)))
         return Path(path)
 
     @classmethod
     def load(cls, path: str | Path) -> "ScenarioClassifier":
-        import joblib
+        """A classifier written by :meth:`save`; any other file (a pickle above all) is refused."""
+        from sklearn.feature_extraction.text import TfidfTransformer
+        from sklearn.linear_model import SGDClassifier
+        from sklearn.pipeline import make_pipeline
 
-        data = joblib.load(path)
-        return cls(data["pipeline"], data["classes"], data.get("info", {}))
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {k: data[k] for k in data.files}
+        except (ValueError, OSError) as e:  # not an .npz, or one holding objects: never unpickled
+            raise ValueError(f"{path}: not a celm scenario classifier (.npz arrays written by "
+                             f"`celm curate train-classifier`): {e}") from e
+        if arrays.get("kind", np.array("")).item() != CLASSIFIER_KIND:
+            raise ValueError(f"{path}: not a celm scenario classifier (kind {CLASSIFIER_KIND!r} missing)")
+        tfidf = TfidfTransformer(sublinear_tf=True)
+        tfidf.idf_ = arrays["idf"]
+        sgd = SGDClassifier(loss="log_loss")
+        sgd.coef_, sgd.intercept_ = arrays["coef"], arrays["intercept"]
+        sgd.classes_ = arrays["classes"].astype(object)
+        sgd.n_features_in_ = tfidf.n_features_in_ = arrays["coef"].shape[1]
+        pipeline = make_pipeline(_vectorizer(), tfidf, sgd)
+        return cls(pipeline, [str(c) for c in arrays["classes"]], json.loads(arrays["info"].item()))
 
 
 def keyword_match(text: str) -> str | None:

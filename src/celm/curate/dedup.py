@@ -12,7 +12,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from celm.data.overlap import NUM_PERM, find_overlaps
+from celm.data.overlap import NEAR_DUPLICATE_THRESHOLD, NUM_PERM, find_overlaps
 from celm.data.text import normalize_text
 
 
@@ -55,7 +55,7 @@ def hash_short(text: str) -> int:
     return (zlib.crc32(text.encode("utf-8")) | (1 << 63)) & (2**64 - 1)
 
 
-def _signatures(values, offsets, num_perm: int):
+def minhash_signatures(values, offsets, num_perm: int):
     """MinHash signatures (docs x num_perm, uint32).
 
     Each n-gram id is mixed once to 32 bits; each permutation is then a multiply-add-xorshift on
@@ -181,7 +181,7 @@ def lsh_bands(num_perm: int, threshold: float) -> int:
     return next(b for b in (32, 16, 8, 4, 2, 1) if num_perm % b == 0 and (1 / b) ** (b / num_perm) >= threshold - 0.25)
 
 
-def near_duplicate_clusters(texts: Sequence[str], *, threshold: float = 0.7, num_perm: int = NUM_PERM,
+def near_duplicate_clusters(texts: Sequence[str], *, threshold: float = NEAR_DUPLICATE_THRESHOLD, num_perm: int = NUM_PERM,
                             n: int = 3, normalized: bool = False) -> list[int]:
     """A cluster id per text (the index of its cluster's first member): texts joined by a confirmed
     pair with Jaccard >= ``threshold`` share a cluster (single linkage: connected components).
@@ -200,7 +200,7 @@ def near_duplicate_clusters(texts: Sequence[str], *, threshold: float = 0.7, num
     if len(uniq) <= 1:
         return rep.tolist()
     values, offsets = shingle_arrays([texts[i] for i in uniq], n)
-    keys = band_keys(_signatures(values, offsets, num_perm), lsh_bands(num_perm, threshold))
+    keys = band_keys(minhash_signatures(values, offsets, num_perm), lsh_bands(num_perm, threshold))
     matrix = gram_matrix(values, offsets)
     members = np.arange(len(uniq), dtype=np.int64)
     root = members.copy()
@@ -304,7 +304,7 @@ def exact_clusters(texts: Sequence[str]) -> list[int]:
     return [first_of.setdefault(t, i) for i, t in enumerate(texts)]
 
 
-def plan_dedup(texts: Sequence[str], *, threshold: float = 0.7, semantic: float | None = None,
+def plan_dedup(texts: Sequence[str], *, threshold: float = NEAR_DUPLICATE_THRESHOLD, semantic: float | None = None,
                num_perm: int = NUM_PERM) -> DedupPlan:
     """The dedup plan of normalised instruction texts given in priority order."""
     exact = exact_clusters(texts)
@@ -324,7 +324,7 @@ def with_absorbed(record, ids: list[str]):
     return record.model_copy(update={"provenance": record.provenance.model_copy(update={"details": details})})
 
 
-def deduplicate(records, *, threshold: float = 0.7, priority: Sequence[str] = (), semantic: float | None = None,
+def deduplicate(records, *, threshold: float = NEAR_DUPLICATE_THRESHOLD, priority: Sequence[str] = (), semantic: float | None = None,
                 num_perm: int = NUM_PERM):
     """Drop exact (after normalisation) and near duplicates of instructions, keeping the first by
     ``priority`` (provenance sources, most preferred first; then input order). Each kept record's
@@ -347,7 +347,7 @@ def deduplicate(records, *, threshold: float = 0.7, priority: Sequence[str] = ()
     return out, report.finish(len(out))
 
 
-def leakage(records, eval_records, *, threshold: float = 0.7, remove: bool = False):
+def leakage(records, eval_records, *, threshold: float = NEAR_DUPLICATE_THRESHOLD, remove: bool = False):
     """Report (and with ``remove``, drop) records whose instruction near-duplicates an evaluation item."""
     from celm.curate.fields import instruction_text
     from celm.curate.report import StageReport

@@ -1,37 +1,22 @@
-"""Which fields of each record type hold text, which is the instruction, which are responses."""
+"""Which fields of a record hold text, the instruction and the responses: read from the record's class
+(celm.data.records), where each record type declares them once."""
 
 from __future__ import annotations
 
-from celm.data.records import (
-    EvalItem, Instruction, JudgeExample, MultipleChoiceItem, PreferencePair, Record, Response, SFTExample,
-)
-from celm.data.stats import primary_text
-
-TEXT_FIELDS: dict[type, tuple[str, ...]] = {
-    Instruction: ("text",), EvalItem: ("prompt",), SFTExample: ("instruction", "input", "output", "system"),
-    PreferencePair: ("instruction", "input", "chosen", "rejected", "system"), Response: ("prompt", "response"),
-    JudgeExample: ("instruction", "response"), MultipleChoiceItem: ("question",),
-}
-RESPONSE_FIELDS: dict[type, tuple[str, ...]] = {
-    SFTExample: ("output",), PreferencePair: ("chosen",), Response: ("response",), JudgeExample: ("response",),
-}
-INSTRUCTION_FIELD: dict[type, str] = {
-    Instruction: "text", EvalItem: "prompt", SFTExample: "instruction", PreferencePair: "instruction",
-    Response: "prompt", JudgeExample: "instruction", MultipleChoiceItem: "question",
-}
+from celm.data.records import Record
 
 
 def text_fields(record: Record) -> tuple[str, ...]:
-    return TEXT_FIELDS.get(type(record), ())
+    return record.text_fields
 
 
 def response_fields(record: Record) -> tuple[str, ...]:
-    return RESPONSE_FIELDS.get(type(record), ())
+    return record.response_fields
 
 
 def instruction_text(record: Record) -> str:
-    return primary_text(record)
+    return record.primary_text()
 
 
 def with_instruction(record: Record, text: str) -> Record:
-    return record.model_copy(update={INSTRUCTION_FIELD[type(record)]: text})
+    return record.with_instruction(text)

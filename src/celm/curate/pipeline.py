@@ -15,12 +15,13 @@
 
 Relative paths in the file are relative to it. Each stage writes ``NN-STAGE.report.json``; the result is ``curated.jsonl`` (or one file per split),
 plus ``summary.json`` and ``summary.md``. Nothing in the outputs depends on the clock, so the same
-input, config and seed give byte-identical files. A new stage is one function added to ``STAGES``.
+input, config and seed give byte-identical files. The stages are celm.curate.stages (a new stage
+is one file there); celm.curate.engine runs a pipeline, in one process or on Ray.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,16 +32,6 @@ from celm.curate.report import StageReport
 from celm.data.records import Record
 
 
-@dataclass
-class StageContext:
-    """What every curation stage is run with: the seed, the folder relative paths start from, and
-    whether to show progress bars."""
-
-    seed: int = 0
-    base_dir: Path = Path(".")
-    progress: bool = False
-
-
 def load_inputs(specs: Sequence[str], base_dir: Path = Path(".")) -> list[Record]:
     from celm.data.sources import load_file_or_source
 
@@ -48,93 +39,6 @@ def load_inputs(specs: Sequence[str], base_dir: Path = Path(".")) -> list[Record
     for spec in specs:
         records += load_file_or_source(spec, base_dir=base_dir)
     return records
-
-
-def _normalize(records, ctx, *, to_simplified: bool = False):
-    from celm.curate.normalize import normalize_records
-
-    return normalize_records(records, to_simplified=to_simplified)
-
-
-def _dedup(records, ctx, *, threshold: float = 0.7, priority: Sequence[str] = (), semantic: float | None = None):
-    from celm.curate.dedup import deduplicate
-
-    return deduplicate(records, threshold=threshold, priority=priority, semantic=semantic)
-
-
-def _leakage(records, ctx, *, eval: Sequence[str] = ("celm-bench",), threshold: float = 0.7, remove: bool = True,
-             eval_records=None):
-    from celm.curate.dedup import leakage
-
-    eval_records = load_inputs(eval, ctx.base_dir) if eval_records is None else eval_records
-    return leakage(records, eval_records, threshold=threshold, remove=remove)
-
-
-def _inject(records, ctx, *, per_scenario: int = 5, families: Sequence[str] | None = None):
-    from celm.curate.inject import FAMILIES, inject
-
-    return inject(records, per_scenario=per_scenario, families=families or FAMILIES, seed=ctx.seed)
-
-
-def _paraphrase(records, ctx, *, model: str, n: int = 3, limit: int | None = None):
-    from celm.curate.paraphrase import paraphrase
-    from celm.models import get_model
-
-    return paraphrase(records[:limit] if limit else records, get_model(model), n=n, progress=ctx.progress)
-
-
-def _approve(records, ctx, *, decisions: str, required: int = 2, drop_unapproved: bool = False):
-    from celm.curate.paraphrase import apply_approvals, read_decisions
-
-    path = Path(decisions) if Path(decisions).is_absolute() else ctx.base_dir / decisions
-    return apply_approvals(records, read_decisions(path), required=required, drop_unapproved=drop_unapproved)
-
-
-def _filter(records, ctx, *, detectors: Sequence[str] | None = None, **settings):
-    from celm.curate.filters import FilterSettings, quality_filter
-
-    return quality_filter(records, detectors=detectors, settings=FilterSettings(**settings))
-
-
-def stage_classifier(ctx, *, model: str | None = None, train_on: Sequence[str] = ()):
-    """The classify stage's classifier: loaded (``model``), trained on celm's data plus ``train_on``, or the default."""
-    from celm.curate.classify import ScenarioClassifier, default_classifier
-
-    if model:
-        return ScenarioClassifier.load(model)
-    if train_on:
-        from celm.data.bundled import load_benchmark, load_sft_examples
-
-        return ScenarioClassifier.train([*load_benchmark(), *load_sft_examples(), *load_inputs(train_on, ctx.base_dir)],
-                                        seed=ctx.seed)
-    return default_classifier()
-
-
-def _classify(records, ctx, *, threshold: float = 0.5, overwrite: bool = False, drop_unclear: bool = True,
-              model: str | None = None, train_on: Sequence[str] = (), classifier=None):
-    from celm.curate.classify import classify
-
-    clf = classifier or stage_classifier(ctx, model=model, train_on=train_on)
-    return classify(records, clf, threshold=threshold, overwrite=overwrite, drop_unclear=drop_unclear)
-
-
-def _norms(records, ctx, *, overwrite: bool = False):
-    from celm.curate.norms import annotate_norms
-
-    return annotate_norms(records, overwrite=overwrite)
-
-
-def _split(records, ctx, *, shares: dict[str, float] | None = None, threshold: float = 0.7):
-    from celm.curate.split import split
-
-    return split(records, shares=shares, seed=ctx.seed, threshold=threshold)
-
-
-StageFn = Callable[..., tuple[Any, StageReport]]
-STAGES: dict[str, StageFn] = {
-    "normalize": _normalize, "dedup": _dedup, "leakage": _leakage, "inject": _inject, "paraphrase": _paraphrase,
-    "approve": _approve, "filter": _filter, "classify": _classify, "norms": _norms, "split": _split,
-}
 
 
 @dataclass
@@ -152,14 +56,28 @@ class PipelineConfig:
         for key in ("input", "stages"):
             if key not in raw:
                 raise ValueError(f"{path}: missing '{key}'")
+        from pydantic import ValidationError
+
+        from celm.curate.stages import STAGES
+
         stages = []
         for k, entry in enumerate(raw["stages"], start=1):
             name, params = (entry, {}) if isinstance(entry, str) else next(iter(entry.items()))
             if name not in STAGES:
-                raise ValueError(f"{path}: stage {k}: unknown stage {name!r}; known: {', '.join(STAGES)}")
+                import difflib
+
+                close = difflib.get_close_matches(str(name), STAGES.names(), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ValueError(f"{path}: stage {k}: unknown stage {name!r}{hint} (known: {', '.join(STAGES)})")
+            try:
+                STAGES.get(name).Params.model_validate(dict(params or {}))
+            except ValidationError as exc:
+                problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '-'}: {e['msg']}" for e in exc.errors())
+                raise ValueError(f"{path}: stage {k} ({name}): {problems}") from None
             stages.append((name, dict(params or {})))
-        if any(name == "split" for name, _ in stages[:-1]):
-            raise ValueError(f"{path}: 'split' must be the last stage")
+        routing = [name for name, _ in stages[:-1] if getattr(STAGES.get(name), "routes", False)]
+        if routing:
+            raise ValueError(f"{path}: {routing[0]!r} must be the last stage")
         inputs = raw["input"] if isinstance(raw["input"], list) else [raw["input"]]
         output = Path(raw.get("output", "runs/curate"))
         cfg = cls(input=inputs, output=output if output.is_absolute() else path.parent / output, stages=stages,
@@ -168,30 +86,6 @@ class PipelineConfig:
             if value is not None:
                 setattr(cfg, key, value)
         return cfg
-
-
-def run_stage(name: str, records: list[Record], ctx: StageContext, **params: Any):
-    """One stage by name; returns (records, or {split: records} for ``split``) and its report."""
-    if name not in STAGES:
-        raise ValueError(f"unknown stage {name!r}; known: {', '.join(STAGES)}")
-    return STAGES[name](records, ctx, **params)
-
-
-def run_pipeline(config: PipelineConfig, *, log=print, progress: bool = False, chunk_size: int = 50_000,
-                 ray: str | None = None, timings: dict | None = None) -> dict[str, Any]:
-    """Run the pipeline and write its outputs; returns the summary.
-
-    Records stream through in chunks of ``chunk_size`` (celm.curate.streaming), so memory holds
-    chunks and the key columns of whole-pool stages, not the pool. With ``ray`` (``"local"`` or a
-    cluster address) the stages run on Ray Data (celm.scale.curate). Either way the files are the
-    ones chaining ``run_stage`` over the whole pool in memory would write, byte for byte."""
-    if ray is not None:
-        from celm.scale.curate import run_pipeline_on_ray
-
-        return run_pipeline_on_ray(config, address=ray, log=log, timings=timings)
-    from celm.curate.streaming import run_streaming
-
-    return run_streaming(config, log=log, progress=progress, chunk_size=chunk_size, timings=timings)
 
 
 def finish_run(config: PipelineConfig, reports: Sequence[StageReport], files: list[str], final: int) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from celm.curate.dedup import near_duplicate_clusters
 from celm.curate.fields import instruction_text
 from celm.curate.report import StageReport
+from celm.data.overlap import NEAR_DUPLICATE_THRESHOLD
 from celm.data.records import Record
 
 DEFAULT_SHARES = {"sft": 0.5, "rm": 0.3, "eval": 0.1, "judge_holdout": 0.1}
@@ -61,7 +62,7 @@ def assign_splits(ids: Sequence[str], scenarios: Sequence[str], clusters: Sequen
 
 
 def split(records: Sequence[Record], *, shares: dict[str, float] | None = None, seed: int = 0,
-          threshold: float = 0.7) -> tuple[dict[str, list[Record]], StageReport]:
+          threshold: float = NEAR_DUPLICATE_THRESHOLD) -> tuple[dict[str, list[Record]], StageReport]:
     """Assign near-duplicate clusters to splits so that each scenario's items follow ``shares``."""
     shares = normalized_shares(shares)
     clusters = near_duplicate_clusters([instruction_text(r) for r in records], threshold=threshold)

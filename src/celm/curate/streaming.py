@@ -1,14 +1,12 @@
 """A curation pipeline without the pool in memory: records stream through in chunks.
 
-Stages are of three kinds:
+Each stage runs as its kind says (celm.curate.stages.base):
 
-* **row stages** (normalise, filter, classify, norms, leakage) look at one record at a time; they
-  run chunk by chunk and their chunk reports merge into the report one pass over the pool gives;
-* **keyed stages** (dedup, split) need the whole pool, but only a few key columns of it (ids,
-  sources, instruction texts, scenarios): the records wait in a spill file while the plan is made
-  from the key columns, then stream out of it again with the plan applied;
-* every other stage (inject, paraphrase, approve) holds its input in memory: they work on the
-  small pools that reach them (a few hundred seed questions, not millions of log lines).
+* **row stages** (normalise, filter, classify, norms, leakage) run chunk by chunk and their chunk
+  reports merge into the report one pass over the pool gives;
+* **keyed stages** (dedup, split): the records wait in a spill file while the stage collects their
+  key columns and plans, then stream out of it again with the plan applied;
+* **global stages** (inject, paraphrase, approve) hold their input in memory.
 
 So peak memory is the key columns of the largest keyed stage plus a chunk, and the outputs are
 byte-identical to chaining ``run_stage`` over the whole pool (tests/curate/test_streaming.py).
@@ -18,7 +16,6 @@ leaves the folder as it was.
 
 from __future__ import annotations
 
-import functools
 import gc
 import os
 import tempfile
@@ -27,32 +24,19 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from celm.curate.pipeline import STAGES, PipelineConfig, StageContext, finish_run, load_inputs, stage_classifier
+from celm.curate.pipeline import PipelineConfig, finish_run
 from celm.curate.report import StageReport
+from celm.curate.stages import STAGES, KeyedStage, RowStage, Stage, StageContext, make_stage
 from celm.data.records import RECORD_TYPES, Record
 
-ROW_STAGES = ("normalize", "filter", "classify", "norms", "leakage")
-KEYED_STAGES = ("dedup", "split")
-
 RowFn = Callable[[list[Record]], tuple[list[Record], StageReport]]
-
-
-def row_stage(name: str, params: dict[str, Any], ctx: StageContext) -> RowFn:
-    """A row stage ready to run chunk after chunk: what it needs once (a classifier, the
-    evaluation set) is prepared here, not per chunk."""
-    params = dict(params)
-    if name == "classify":
-        params["classifier"] = stage_classifier(ctx, model=params.pop("model", None), train_on=params.pop("train_on", ()))
-    elif name == "leakage":
-        params["eval_records"] = load_inputs(params.pop("eval", ("celm-bench",)), ctx.base_dir)
-    return functools.partial(STAGES[name], ctx=ctx, **params)
 
 
 def segments(stages: Sequence[tuple[str, dict]]) -> list[tuple[list[tuple[str, dict]], tuple[str, dict] | None]]:
     """The pipeline as (run of row stages, the whole-pool stage that ends it or None)."""
     out, run = [], []
     for stage in stages:
-        if stage[0] in ROW_STAGES:
+        if STAGES.get(stage[0]).kind == "row":
             run.append(stage)
         else:
             out.append((run, stage))
@@ -253,39 +237,40 @@ def _run_streaming(config: PipelineConfig, *, log, progress: bool, chunk_size: i
     writer: RecordSetWriter | None = None
     try:
         for run, pool in segments(config.stages):
-            rows = RowRun([row_stage(name, params, ctx) for name, params in run], [name for name, _ in run], clock)
+            row_stages: list[RowStage] = [make_stage(name, params, ctx) for name, params in run]  # type: ignore[misc]
+            rows = RowRun([s.apply for s in row_stages], [name for name, _ in run], clock)
             mapped = rows.stream(chunks)
             if pool is None:
                 chunks = mapped
                 break
             name, params = pool
-            if name in KEYED_STAGES:
+            stage: Stage = make_stage(name, params, ctx)
+            if isinstance(stage, KeyedStage):
                 spill = Spill(out)
                 spills.append(spill)
-                keyed = _KEYED[name](params, ctx)
                 for chunk in mapped:
                     t = time.perf_counter()
                     for r in chunk:
                         spill.add(r)
-                        keyed.collect(r)
+                        stage.collect(r)
                     clock.add(name, t)
                 _log_reports(rows.reports, reports, log)
                 t = time.perf_counter()
-                report = keyed.plan()
+                report = stage.plan()
                 clock.add(name, t)
                 _log_reports([report], reports, log)
-                if name == "split":  # the last stage: route the records to their files
-                    writer = RecordSetWriter(out, list(keyed.shares))
+                if stage.routes:  # the last stage: route the records to their files
+                    writer = RecordSetWriter(out, stage.set_names())
                     for chunk in clock.timed("write", spill.read(chunk_size)):
                         for index, r in chunk:
-                            writer.add(keyed.assignment[index], r)
+                            writer.add(stage.set_of(index), r)
                     break
-                chunks = clock.timed(name, keyed.apply(spill, chunk_size))
+                chunks = clock.timed(name, apply_keyed(stage, spill, chunk_size))
             else:  # a stage that holds its input
                 records = [r for chunk in mapped for r in chunk]
                 _log_reports(rows.reports, reports, log)
                 t = time.perf_counter()
-                result, report = STAGES[name](records, ctx, **params)
+                result, report = stage.run(records)
                 clock.add(name, t)
                 _log_reports([report], reports, log)
                 chunks = [result[start:start + chunk_size] for start in range(0, len(result), chunk_size)]
@@ -315,86 +300,7 @@ def _log_reports(new: Sequence[StageReport], reports: list[StageReport], log) ->
         log(report.summary())
 
 
-# -- keyed stages: key columns in, a plan out, the plan applied to the spilled records --------------
-
-class _DedupKeys:
-    def __init__(self, params: dict, ctx: StageContext):
-        from celm.curate.dedup import dedup_report
-
-        self.params = {"threshold": 0.7, "priority": (), "semantic": None, **params}
-        self.report = dedup_report(0, self.params["threshold"], self.params["priority"], self.params["semantic"])
-        self.sources: list[str] = []
-        self.ids: list[str] = []
-        self.texts: list[str] = []
-        self.heads: list[str | None] = []  # the note text, when it is not the normalised text
-
-    def collect(self, r: Record) -> None:
-        from celm.curate.fields import instruction_text
-        from celm.data.stats import primary_text
-        from celm.data.text import normalize_text
-
-        text = normalize_text(instruction_text(r))
-        head = primary_text(r)[:80]
-        self.sources.append(r.provenance.source)
-        self.ids.append(r.id)
-        self.texts.append(text)
-        self.heads.append(None if head == text[:80] else head)
-
-    def plan(self) -> StageReport:
-        from celm.curate.dedup import plan_dedup, priority_order
-
-        order = priority_order(self.sources, self.params["priority"])
-        self.sources = []
-        plan = plan_dedup([self.texts[i] for i in order], threshold=self.params["threshold"],
-                          semantic=self.params["semantic"], **({"num_perm": self.params["num_perm"]} if "num_perm" in self.params else {}))
-        ids, texts, heads = self.ids, self.texts, self.heads
-        plan.note(self.report, lambda p: ids[order[p]], lambda p: heads[order[p]] or texts[order[p]])
-        self.dropped = {order[p] for p in plan.dropped}
-        self.absorbed = {order[p]: [ids[order[k]] for k in members] for p, members in plan.absorbed.items()}
-        self.texts = self.heads = []
-        n = len(ids)
-        self.ids = []
-        report = self.report
-        report.input = n
-        report.dropped = len(self.dropped)
-        report.details["clusters_with_duplicates"] = len(self.absorbed)
-        return report.finish(n - len(self.dropped))
-
-    def apply(self, spill: Spill, size: int) -> Iterator[list[Record]]:
-        from celm.curate.dedup import with_absorbed
-
-        dropped, absorbed = self.dropped, self.absorbed
-        for chunk in spill.read(size, keep=lambda i: i not in dropped):
-            yield [with_absorbed(r, absorbed[i]) if i in absorbed else r for i, r in chunk]
-
-
-class _SplitKeys:
-    def __init__(self, params: dict, ctx: StageContext):
-        from celm.curate.split import normalized_shares
-
-        self.shares = normalized_shares(params.get("shares"))
-        self.threshold = params.get("threshold", 0.7)
-        self.seed = ctx.seed
-        self.ids: list[str] = []
-        self.scenarios: list[str] = []
-        self.texts: list[str] = []
-
-    def collect(self, r: Record) -> None:
-        from celm.curate.fields import instruction_text
-
-        self.ids.append(r.id)
-        self.scenarios.append(r.scenario or "")
-        self.texts.append(instruction_text(r))
-
-    def plan(self) -> StageReport:
-        from celm.curate.dedup import near_duplicate_clusters
-        from celm.curate.split import assign_splits
-
-        clusters = near_duplicate_clusters(self.texts, threshold=self.threshold)
-        self.assignment, details = assign_splits(self.ids, self.scenarios, clusters, self.shares, self.seed, self.threshold)
-        n = len(self.ids)
-        self.ids = self.scenarios = self.texts = []
-        return StageReport(stage="split", input=n, details=details).finish(n)
-
-
-_KEYED = {"dedup": _DedupKeys, "split": _SplitKeys}
+def apply_keyed(stage: KeyedStage, spill: Spill, size: int) -> Iterator[list[Record]]:
+    """The spilled records with a keyed stage's plan applied (dropped rows are skipped unparsed)."""
+    for chunk in spill.read(size, keep=stage.keeps):
+        yield [stage.apply(i, r) for i, r in chunk]

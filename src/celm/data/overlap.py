@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from celm.data.text import normalize_text
 
 NUM_PERM = 64
+#: Character 3-gram Jaccard at which two texts count as near duplicates: curation's dedup, leakage and
+#: split stages and their CLI options all default to it.
+NEAR_DUPLICATE_THRESHOLD = 0.7
 
 
 def char_ngrams(text: str, n: int = 3, *, normalized: bool = False) -> set[str]:
@@ -57,7 +60,7 @@ class Overlap:
     similarity: float
 
 
-def find_overlaps(queries: Sequence[str], references: Sequence[str], *, threshold: float = 0.7,
+def find_overlaps(queries: Sequence[str], references: Sequence[str], *, threshold: float = NEAR_DUPLICATE_THRESHOLD,
                   num_perm: int = NUM_PERM, n: int = 3) -> list[Overlap]:
     """Pairs (query, reference) whose character n-gram Jaccard similarity is at least ``threshold``."""
     lsh = _lsh(threshold, num_perm)

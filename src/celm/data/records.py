@@ -50,6 +50,13 @@ class Record(BaseModel):
     record_type: ClassVar[str] = "record"
     # Fields that identify a record type when reading a file with no type given.
     signature: ClassVar[frozenset[str]] = frozenset()
+    #: the fields that hold free text (what normalisation cleans)
+    text_fields: ClassVar[tuple[str, ...]] = ()
+    #: the field the record is about, the instruction (what dedup, split, classification, injection and
+    #: statistics read); None for records without one
+    instruction_field: ClassVar[str | None] = None
+    #: the fields that hold a model's answer (what the response filters check)
+    response_fields: ClassVar[tuple[str, ...]] = ()
 
     id: str = Field(min_length=1)
     scenario: str | None = None
@@ -72,6 +79,16 @@ class Record(BaseModel):
             raise ValueError(f"unknown norm(s) {bad}")
         return value
 
+    def primary_text(self) -> str:
+        """The text the record is about: its instruction field, or its id when it has none."""
+        return getattr(self, self.instruction_field) if self.instruction_field else self.id
+
+    def with_instruction(self, text: str) -> "Record":
+        """A copy with ``text`` as its instruction."""
+        if self.instruction_field is None:
+            raise TypeError(f"a {self.record_type} record has no instruction to replace")
+        return self.model_copy(update={self.instruction_field: text})
+
 
 def _not_blank(value: str) -> str:
     if not value.strip():
@@ -84,6 +101,8 @@ class Instruction(Record):
 
     record_type: ClassVar[str] = "instruction"
     signature: ClassVar[frozenset[str]] = frozenset({"text"})
+    text_fields: ClassVar[tuple[str, ...]] = ("text",)
+    instruction_field: ClassVar[str | None] = "text"
     text: str
     status: Literal["approved", "pending", "rejected"] = "approved"
     approvals: list[str] = Field(default_factory=list, description="reviewers who approved it")
@@ -109,6 +128,8 @@ class EvalItem(Record):
 
     record_type: ClassVar[str] = "eval_item"
     signature: ClassVar[frozenset[str]] = frozenset({"prompt"})
+    text_fields: ClassVar[tuple[str, ...]] = ("prompt",)
+    instruction_field: ClassVar[str | None] = "prompt"
     prompt: str
     kind: ItemKind = "attack"
     tactic: str | None = Field(default=None, description="direct, implicit, role_play, pretext, injection, attack spec, ...")
@@ -145,6 +166,9 @@ class Response(Record):
 
     record_type: ClassVar[str] = "response"
     signature: ClassVar[frozenset[str]] = frozenset({"item_id", "response"})
+    text_fields: ClassVar[tuple[str, ...]] = ("prompt", "response")
+    instruction_field: ClassVar[str | None] = "prompt"
+    response_fields: ClassVar[tuple[str, ...]] = ("response",)
     item_id: str = Field(min_length=1)
     prompt: str
     response: str
@@ -187,6 +211,9 @@ class SFTExample(Record):
 
     record_type: ClassVar[str] = "sft_example"
     signature: ClassVar[frozenset[str]] = frozenset({"instruction", "output"})
+    text_fields: ClassVar[tuple[str, ...]] = ("instruction", "input", "output", "system")
+    instruction_field: ClassVar[str | None] = "instruction"
+    response_fields: ClassVar[tuple[str, ...]] = ("output",)
     instruction: str
     input: str = ""
     output: str
@@ -200,6 +227,9 @@ class PreferencePair(Record):
 
     record_type: ClassVar[str] = "preference_pair"
     signature: ClassVar[frozenset[str]] = frozenset({"chosen", "rejected"})
+    text_fields: ClassVar[tuple[str, ...]] = ("instruction", "input", "chosen", "rejected", "system")
+    instruction_field: ClassVar[str | None] = "instruction"
+    response_fields: ClassVar[tuple[str, ...]] = ("chosen",)
     instruction: str
     input: str = ""
     chosen: str
@@ -220,11 +250,17 @@ class JudgeExample(Record):
 
     record_type: ClassVar[str] = "judge_example"
     signature: ClassVar[frozenset[str]] = frozenset({"response", "label"})
+    text_fields: ClassVar[tuple[str, ...]] = ("instruction", "response")
+    instruction_field: ClassVar[str | None] = "instruction"
+    response_fields: ClassVar[tuple[str, ...]] = ("response",)
     instruction: str = ""
     response: str
     label: SafetyLabel
 
     _response = field_validator("response")(_not_blank)
+
+    def primary_text(self) -> str:
+        return self.instruction or self.response  # a judge example may come without its instruction
 
 
 class LabelledResponse(Record):
@@ -236,6 +272,9 @@ class LabelledResponse(Record):
 
     record_type: ClassVar[str] = "labelled_response"
     signature: ClassVar[frozenset[str]] = frozenset({"item_id", "response", "label", "passes"})
+    text_fields: ClassVar[tuple[str, ...]] = ("instruction", "response")
+    instruction_field: ClassVar[str | None] = "instruction"
+    response_fields: ClassVar[tuple[str, ...]] = ("response",)
     item_id: str = Field(min_length=1)
     instruction: str
     response: str
@@ -252,6 +291,8 @@ class MultipleChoiceItem(Record):
 
     record_type: ClassVar[str] = "multiple_choice"
     signature: ClassVar[frozenset[str]] = frozenset({"question", "options"})
+    text_fields: ClassVar[tuple[str, ...]] = ("question",)
+    instruction_field: ClassVar[str | None] = "question"
     question: str
     options: list[str] = Field(min_length=2)
     answer: int | None = Field(default=None, ge=0, description="index of the correct option")

@@ -8,26 +8,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from celm.data.records import EvalItem, Instruction, JudgeExample, MultipleChoiceItem, PreferencePair, Record, Response, SFTExample
+from celm.data.records import Record
 from celm.data.text import normalize_text
 from celm.taxonomy import get_taxonomy
 
 
 def primary_text(record: Record) -> str:
-    """The text a record is 'about' (what dedup and length statistics look at)."""
-    if isinstance(record, EvalItem):
-        return record.prompt
-    if isinstance(record, Instruction):
-        return record.text
-    if isinstance(record, (SFTExample, PreferencePair)):
-        return record.instruction
-    if isinstance(record, JudgeExample):
-        return record.instruction or record.response
-    if isinstance(record, Response):
-        return record.prompt
-    if isinstance(record, MultipleChoiceItem):
-        return record.question
-    return record.id
+    """The text a record is 'about' (what dedup and length statistics look at): Record.primary_text."""
+    return record.primary_text()
 
 
 @dataclass

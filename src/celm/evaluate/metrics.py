@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from celm.data.records import SAFETY_LABELS, JudgementRecord
 from celm.evaluate.registry import get_metric, measure, metric, over
 from celm.evaluate.stats import paired_difference, share
+from celm.labels import VERDICT_NAMES
 
 #: The cells of the table-3 shares: attacks overall, per scenario and per domain; China-centric; benign.
 SHARE_CELLS = {"attacks": ("overall", "scenario", "domain"), "china_centric": ("overall",), "benign": ("overall",)}
@@ -55,9 +56,8 @@ def helpful_safe(label: str) -> bool:
     return label == "safe"
 
 
-_VERDICT_TITLES = {"safe": ("Safe", "安全"), "reject": ("Reject", "拒答"), "risk": ("Risk", "风险"), "irrelevant": ("Irrelevant", "无关")}
 for _verdict in SAFETY_LABELS:  # one share per verdict (paper table 3); only irrelevant is compared across runs
-    metric(_verdict, en=_VERDICT_TITLES[_verdict][0], zh=_VERDICT_TITLES[_verdict][1], over=SHARE_CELLS,
+    metric(_verdict, en=VERDICT_NAMES[_verdict][0], zh=VERDICT_NAMES[_verdict][1], over=SHARE_CELLS,
            description=f"responses judged {_verdict}", summary=("attacks",), compared=_verdict == "irrelevant")(
         lambda label, v=_verdict: label == v)
 

@@ -146,11 +146,11 @@ def run_eval(config: EvalConfig, folder: str | Path | None = None, *, progress: 
     from celm.data.io import read_records, write_records
     from celm.evaluate.metrics import compute_metrics, norm_ablation
     from celm.evaluate.report import write_reports
-    from celm.judge import get_judge
     from celm.judge.calibrate import CalibrationReport
-    from celm.models import GenerationParams, get_model
+    from celm.models import GenerationParams
     from celm.models.cache import ResponseCache
     from celm.models.runner import generate_responses
+    from celm.scale.where import judge_backend, model_backend
 
     run_folder = RunFolder(folder or default_run_folder(config))
     folder = run_folder.path
@@ -169,71 +169,51 @@ def run_eval(config: EvalConfig, folder: str | Path | None = None, *, progress: 
                              "item_ids_sha256": hashlib.sha256("\n".join(i.id for i in items).encode()).hexdigest(),
                              "started": datetime.now(timezone.utc).isoformat(), **({"ray": where} if config.ray else {})})
     params = GenerationParams(max_new_tokens=config.max_new_tokens, temperature=config.temperature, seed=config.seed)
-    model = None
     cache = ResponseCache(run_folder.cache_sqlite)
     responses: dict[str, list[Response]] = {}
     try:
-        for arm in config.arms:
-            path = run_folder.responses_jsonl(arm)
-            model = model or (_ray_backend(config, log) if config.ray else get_model(config.model))
-            outcome = generate_responses(items, model, system_prompt=config.system_prompt, with_norms=arm == "norms",
-                                         params=params, cache=cache, concurrency=config.concurrency, progress=progress,
-                                         description=f"generating ({arm})")
-            write_records(path, outcome.responses)
-            responses[arm] = outcome.responses
-            log(f"{arm}: {len(outcome.responses)} responses ({outcome.cached} cached, {outcome.generated} generated, "
-                f"{len(outcome.failed)} failed)")
-            if outcome.failed:
-                raise RuntimeError(f"{len(outcome.failed)} item(s) failed to generate (first: {outcome.failed[0].item_id}: "
-                                   f"{outcome.failed[0].error}); run the same command again to retry them")
+        # the Ray workers (if any) are closed on leaving the block: their CPUs/GPUs go to the judge
+        with model_backend(config.model, ray=config.ray, workers=config.workers, log=log) as model:
+            for arm in config.arms:
+                path = run_folder.responses_jsonl(arm)
+                outcome = generate_responses(items, model, system_prompt=config.system_prompt, with_norms=arm == "norms",
+                                             params=params, cache=cache, concurrency=config.concurrency,
+                                             progress=progress, description=f"generating ({arm})")
+                write_records(path, outcome.responses)
+                responses[arm] = outcome.responses
+                log(f"{arm}: {len(outcome.responses)} responses ({outcome.cached} cached, {outcome.generated} generated, "
+                    f"{len(outcome.failed)} failed)")
+                if outcome.failed:
+                    raise RuntimeError(f"{len(outcome.failed)} item(s) failed to generate (first: "
+                                       f"{outcome.failed[0].item_id}: {outcome.failed[0].error}); "
+                                       "run the same command again to retry them")
     finally:
         cache.close()
-        if config.ray and model is not None:
-            model.close()  # frees the workers' CPUs/GPUs for the judge
 
-    judge = _ray_judge(config) if config.ray else get_judge(config.judge)
-    try:
+    with judge_backend(config.judge, ray=config.ray, workers=config.workers) as judge:
         judgements = _judge_arms(run_folder, responses, judge, progress)
-    finally:
-        if config.ray:
-            judge.close()
     calibration = CalibrationReport.from_dict(json.loads(Path(config.calibration).read_text(encoding="utf-8"))) if config.calibration else None
-    log = EvalLog(arms={arm: compute_metrics(js, seed=config.seed, calibration=calibration) for arm, js in judgements.items()},
+    eval_log = EvalLog(arms={arm: compute_metrics(js, seed=config.seed, calibration=calibration) for arm, js in judgements.items()},
                   model=responses[config.arms[0]][0].model if responses else config.model,
                   judge=judgements[config.arms[0]][0].judge_id if judgements else config.judge,
                   benchmarks=config.benchmarks, items=len(items))
     from celm.judge.measured import measured
 
-    log.judge_check = measured(log.judge) or None
+    eval_log.judge_check = measured(eval_log.judge) or None
     if "base" in judgements and "norms" in judgements:
-        log.norm_ablation = norm_ablation(judgements["base"], judgements["norms"])
+        eval_log.norm_ablation = norm_ablation(judgements["base"], judgements["norms"])
     if config.profile:
         from celm.evaluate.compliance import assess, load_profile
 
-        log.compliance = assess(load_profile(config.profile), judgements[config.arms[0]])
+        eval_log.compliance = assess(load_profile(config.profile), judgements[config.arms[0]])
     if config.human_labels:
         from celm.evaluate.human import compare_with_humans
 
         arm = config.arms[0]
-        log.human = compare_with_humans(judgements[arm], responses[arm], read_records(config.human_labels, "judge_example"))
-    run_folder.write_log(log)
-    write_reports(folder, log, responses, judgements)
-    return EvalRun(folder, config, items, responses, judgements, log)
-
-
-def _ray_backend(config: EvalConfig, log):
-    from celm.scale.cluster import describe
-    from celm.scale.generate import RayBackend
-
-    backend = RayBackend(config.model, address=config.ray, workers=config.workers)
-    log(f"{describe()}; up to {backend.pool.workers} worker(s) for {backend.model_id}")
-    return backend
-
-
-def _ray_judge(config: EvalConfig):
-    from celm.scale.judge import RayJudge
-
-    return RayJudge(config.judge, address=config.ray, workers=config.workers)
+        eval_log.human = compare_with_humans(judgements[arm], responses[arm], read_records(config.human_labels, "judge_example"))
+    run_folder.write_log(eval_log)
+    write_reports(folder, eval_log, responses, judgements)
+    return EvalRun(folder, config, items, responses, judgements, eval_log)
 
 
 def _judge_arms(run_folder: RunFolder, responses: dict[str, list[Response]], judge, progress: bool

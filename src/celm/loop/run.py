@@ -42,9 +42,6 @@ def with_options(spec: str, options: str) -> str:
     return f"{spec}{'&' if '?' in spec else '?'}{options}"
 
 
-def _text(item: Promptable) -> str:
-    return item.prompt if isinstance(item, EvalItem) else item.text
-
 
 def load_pool(config: LoopConfig, *, log: Callable[[str], None] = print) -> list[Promptable]:
     """The instruction pool in its seeded order, without the evaluation's prompts (held out) or repeats."""
@@ -65,7 +62,7 @@ def load_pool(config: LoopConfig, *, log: Callable[[str], None] = print) -> list
     for it in sorted(items, key=lambda i: i.id):
         if isinstance(it, EvalItem) and it.kind not in config.pool.kinds:
             continue
-        key = normalize_text(_text(it))
+        key = normalize_text(it.primary_text())
         if key in held_out:
             dropped_eval += 1
             continue

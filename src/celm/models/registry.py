@@ -72,7 +72,7 @@ def known_options(cls: type) -> set[str]:
 
 def check_options(kind: str, cls: type, options: dict) -> None:
     """Refuse an option the backend does not know, suggesting the nearest name (a typo such as
-    ``dtpye`` used to be ignored without a word)."""
+    ``dtpye`` would otherwise go unnoticed)."""
     import difflib
 
     known = known_options(cls)

@@ -32,9 +32,6 @@ class GenerationOutcome:
         return not self.failed
 
 
-def _prompt_of(item: Promptable) -> str:
-    return item.prompt if isinstance(item, EvalItem) else item.text
-
 
 def _history_of(item: Promptable) -> list:
     return item.history if isinstance(item, EvalItem) else []
@@ -46,7 +43,7 @@ def _request_text(item: Promptable) -> str:
         from celm.models.prompts import conversation_text
 
         return conversation_text(item.messages)
-    return _prompt_of(item)
+    return item.primary_text()
 
 
 def response_id(item_id: str, with_norms: bool) -> str:
@@ -87,7 +84,7 @@ def generate_responses(
     store = cache if isinstance(cache, ResponseCache) else ResponseCache(cache or default_cache_path())
     try:
         requests = [GenerationRequest(id=item.id, params=params,
-                                      messages=build_messages(_prompt_of(item), system_prompt=system_prompt,
+                                      messages=build_messages(item.primary_text(), system_prompt=system_prompt,
                                                               norms=item.norms, with_norms=with_norms,
                                                               history=_history_of(item)))
                     for item in items]

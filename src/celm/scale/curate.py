@@ -4,6 +4,8 @@ The plan is the streaming executor's (celm.curate.streaming); what runs where ch
 
 * the input is read by the driver as a stream (validated exactly as ``read_records`` does) and
   handed to the cluster in blocks; each record travels as its JSON with its position ``idx``;
+The stages are the objects of celm.curate.stages, as in one process.
+
 * **row stages** (normalise, filter, classify, norms, leakage) run as ``map_batches`` over the
   blocks on the workers; each block's stage reports come back beside its rows and are merged in
   block order, which gives the report of one pass;
@@ -14,7 +16,9 @@ The plan is the streaming executor's (celm.curate.streaming); what runs where ch
   components (SciPy) and makes the same ``DedupPlan``; workers apply it block by block, reading the
   decision arrays from the object store (shared memory, not each worker's heap);
 * **split** uses the same distributed clustering, so near-duplicate clusters stay in one split;
-* stages that hold their input (inject, paraphrase, approve) run on the driver, as in one process.
+* any other keyed stage collects its key columns on the driver as the records stream past, plans
+  there, and is applied block by block on the workers;
+* global stages (inject, paraphrase, approve) run on the driver, as in one process.
 
 The driver holds a few numbers per instruction (position keys, text hashes, cluster roots: about
 40 bytes) and the ids of dropped duplicates; workers hold one block or one shuffle partition.
@@ -22,6 +26,7 @@ The driver holds a few numbers per instruction (position keys, text hashes, clus
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -30,11 +35,12 @@ from typing import Any
 
 import numpy as np
 
-from celm.curate.pipeline import STAGES, PipelineConfig, StageContext, finish_run
+from celm.curate.pipeline import PipelineConfig, finish_run
 from celm.curate.report import StageReport
-from celm.curate.streaming import (
-    KEYED_STAGES, RecordSetWriter, input_chunks, row_stage, segments,
-)
+from celm.curate.stages import KeyedStage, StageContext, make_stage
+from celm.curate.stages.dedup import Dedup
+from celm.curate.stages.split import Split
+from celm.curate.streaming import RecordSetWriter, input_chunks, segments
 from celm.data.records import RECORD_TYPES, Record
 
 #: Rows per input block (one map task).
@@ -99,11 +105,11 @@ def _drop_markers(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 def _band_rows(batch: dict[str, np.ndarray], *, num_perm: int, bands: int, parts: int) -> dict[str, np.ndarray]:
     """One row per (text, band): the band's key, the text's position key and the text itself."""
-    from celm.curate.dedup import _signatures, shingle_arrays
+    from celm.curate.dedup import minhash_signatures, shingle_arrays
 
     texts = list(batch["text"])
     values, offsets = shingle_arrays(texts, 3)
-    sig = _signatures(values, offsets, num_perm)
+    sig = minhash_signatures(values, offsets, num_perm)
     rows = num_perm // bands
     mix = np.random.default_rng(2).integers(1, 2**63, size=rows, dtype=np.uint64) | np.uint64(1)
     keys = []
@@ -294,14 +300,13 @@ def run_pipeline_on_ray(config: PipelineConfig, *, address: str = "local", log=p
     out.mkdir(parents=True, exist_ok=True)
     reports: list[StageReport] = []
 
+    @contextlib.contextmanager
     def timed(name):
-        class _T:
-            def __enter__(self):
-                self.t = time.perf_counter()
-
-            def __exit__(self, *exc):
-                timings[name] = timings.get(name, 0.0) + time.perf_counter() - self.t
-        return _T()
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
 
     with timed("read"):
         refs, start = [], 0
@@ -311,8 +316,8 @@ def run_pipeline_on_ray(config: PipelineConfig, *, address: str = "local", log=p
         ds = _from_refs(refs)
     writer = None
     try:
-        for run, stage in segments(config.stages):
-            fns = [row_stage(name, params, ctx) for name, params in run]
+        for run, pool in segments(config.stages):
+            fns = [make_stage(name, params, ctx).apply for name, params in run]  # type: ignore[attr-defined]
             with timed("+".join(n for n, _ in run) or "pass"):
                 if fns:
                     ds = ds.map_batches(_RowSegment(fns), batch_format="numpy", batch_size=None).materialize()
@@ -320,25 +325,28 @@ def run_pipeline_on_ray(config: PipelineConfig, *, address: str = "local", log=p
                         reports.append(report)
                         log(report.summary())
                     ds = ds.map_batches(_drop_markers, batch_format="numpy", batch_size=None).materialize()
-            if stage is None:
+            if pool is None:
                 break
-            name, params = stage
+            name, params = pool
+            stage = make_stage(name, params, ctx)
             with timed(name):
-                if name == "dedup":
-                    ds, report = _dedup(ds, params)
-                elif name == "split":
-                    assignment, report, shares = _split(ds, params, ctx)
+                if isinstance(stage, Dedup):
+                    ds, report = _dedup(ds, stage)
+                elif isinstance(stage, Split):
+                    report = _split(ds, stage)
+                elif isinstance(stage, KeyedStage):
+                    ds, report = _keyed_on_driver(ds, stage)
                 else:
                     records = [r for _, r in _Pool(ds).records()]
-                    result, report = STAGES[name](records, ctx, **params)
+                    result, report = stage.run(records)
                     ds = _from_refs([ray.put(_to_table(result[s:s + block_rows], s)) for s in range(0, len(result), block_rows)])
             reports.append(report)
             log(report.summary())
-            if name == "split":
+            if isinstance(stage, KeyedStage) and stage.routes:
                 with timed("write"):
-                    writer = RecordSetWriter(out, list(shares))
+                    writer = RecordSetWriter(out, stage.set_names())
                     for i, r in _Pool(ds).records():
-                        writer.add(assignment[i], r)
+                        writer.add(stage.set_of(i), r)
                 break
         if writer is None:
             with timed("write"):
@@ -362,41 +370,31 @@ def _from_refs(refs):
 
 
 def _dedup_keys(batch: dict[str, np.ndarray], *, ranks: dict[str, int]) -> dict[str, np.ndarray]:
-    from celm.curate.fields import instruction_text
-    from celm.data.text import normalize_text
-
     records = _from_rows(batch)
     default = len(ranks)
     okey = np.array([(ranks.get(r.provenance.source, default) << _RANK_SHIFT) | int(i)
                      for r, i in zip(records, batch["idx"])], dtype=np.int64)
-    return {"okey": okey, "text": np.array([normalize_text(instruction_text(r)) for r in records], dtype=object)}
+    return {"okey": okey, "text": np.array([Dedup.key_text(r) for r in records], dtype=object)}
 
 
-def _dedup(ds, params: dict):
-    from celm.curate.dedup import DedupPlan, dedup_report
+def _dedup(ds, stage: Dedup):
+    """The dedup stage with distributed clustering: okeys order the records as ``priority_order``
+    does, so positions in okey order are the stage's priority positions."""
+    from celm.curate.dedup import DedupPlan
 
-    threshold, priority = params.get("threshold", 0.7), list(params.get("priority", ()))
-    if params.get("semantic") is not None:
+    if stage.params.semantic is not None:
         raise ValueError("dedup: 'semantic' (embedding) dedup runs in one process; drop it or run without --ray")
-    unknown = set(params) - {"threshold", "priority", "semantic", "num_perm"}
-    if unknown:
-        raise ValueError(f"dedup: unknown settings {sorted(unknown)}")
-    ranks = {s: k for k, s in enumerate(priority)}
-    keys = ds.map_batches(_dedup_keys, fn_kwargs={"ranks": ranks}, batch_format="numpy", batch_size=None).materialize()
-    okeys, exact, cluster = distributed_clusters(keys, threshold=threshold, num_perm=params.get("num_perm"))
-    exact_pos = np.searchsorted(okeys, exact)
-    near_pos = np.searchsorted(okeys, cluster)
-    plan = DedupPlan.from_clusters(exact_pos.tolist(), near_pos.tolist())
-    report = dedup_report(len(okeys), threshold, priority, None)
+    keys = ds.map_batches(_dedup_keys, fn_kwargs={"ranks": stage.priority_ranks()}, batch_format="numpy",
+                          batch_size=None).materialize()
+    okeys, exact, cluster = distributed_clusters(keys, threshold=stage.params.threshold, num_perm=stage.params.num_perm)
+    plan = DedupPlan.from_clusters(np.searchsorted(okeys, exact).tolist(), np.searchsorted(okeys, cluster).tolist())
     idx_of = okeys & ((1 << _RANK_SHIFT) - 1)
     wanted = sorted({*plan.dropped, *plan.absorbed})
     info = _fetch(ds, idx_of[wanted]) if wanted else {}
-    plan.note(report, lambda p: info[int(idx_of[p])][0], lambda p: info[int(idx_of[p])][1])
-    dropped = np.sort(idx_of[list(plan.dropped)]) if plan.dropped else np.zeros(0, dtype=np.int64)
-    absorbed = {int(idx_of[p]): [info[int(idx_of[k])][0] for k in members] for p, members in plan.absorbed.items()}
-    report.dropped = len(plan.dropped)
-    report.details["clusters_with_duplicates"] = len(plan.absorbed)
-    report.finish(len(okeys) - len(plan.dropped))
+    report = stage.finish_plan(plan, len(okeys), id_of=lambda p: info[int(idx_of[p])][0],
+                               text_of=lambda p: info[int(idx_of[p])][1], index_of=lambda p: int(idx_of[p]))
+    dropped = np.array(sorted(stage.dropped), dtype=np.int64)
+    absorbed = stage.absorbed
     import pyarrow as pa
     import ray
 
@@ -447,29 +445,46 @@ def _apply_dedup(batch, *, dropped, absorbed):
 
 
 def _split_keys(batch):
-    from celm.curate.fields import instruction_text
     from celm.data.text import normalize_text
 
-    records = _from_rows(batch)
-    return {"okey": batch["idx"], "text": np.array([normalize_text(instruction_text(r)) for r in records], dtype=object),
-            "id": np.array([r.id for r in records], dtype=object),
-            "scenario": np.array([r.scenario or "" for r in records], dtype=object)}
+    keys = [Split.keys(r) for r in _from_rows(batch)]
+    return {"okey": batch["idx"], "text": np.array([normalize_text(text) for _, _, text in keys], dtype=object),
+            "id": np.array([rid for rid, _, _ in keys], dtype=object),
+            "scenario": np.array([scenario for _, scenario, _ in keys], dtype=object)}
 
 
-def _split(ds, params: dict, ctx: StageContext):
-    from celm.curate.split import assign_splits, normalized_shares
-
-    shares = normalized_shares(params.get("shares"))
-    threshold = params.get("threshold", 0.7)
+def _split(ds, stage: Split) -> StageReport:
+    """The split stage with distributed clustering; the records keep their positions (``idx``)."""
     keys = ds.map_batches(_split_keys, batch_format="numpy", batch_size=None).materialize()
-    okeys, _, cluster = distributed_clusters(keys, threshold=threshold)
+    okeys, _, cluster = distributed_clusters(keys, threshold=stage.params.threshold)
     cols = _collect(keys, ("okey", "id", "scenario"))
     order = np.argsort(cols["okey"], kind="stable")
     ids, scenarios = cols["id"][order].tolist(), cols["scenario"][order].tolist()
-    positions = np.searchsorted(okeys, cluster).tolist()
-    names, details = assign_splits(ids, scenarios, positions, shares, ctx.seed, threshold)
-    assignment = dict(zip(okeys.tolist(), names))
-    return assignment, StageReport(stage="split", input=len(ids), details=details).finish(len(ids)), shares
+    return stage.assign(ids, scenarios, np.searchsorted(okeys, cluster).tolist(), indices=okeys.tolist())
 
 
-__all__ = ["KEYED_STAGES", "distributed_clusters", "run_pipeline_on_ray"]
+def _keyed_on_driver(ds, stage: KeyedStage):
+    """A keyed stage without a distributed version: the driver collects its key columns as the
+    records stream past and plans; the workers apply the plan block by block."""
+    for i, r in _Pool(ds).records():
+        stage.collect(r)
+    report = stage.plan()
+    if stage.routes:
+        return ds, report
+    return ds.map_batches(_ApplyKeyed(stage), batch_format="numpy", batch_size=None).materialize(), report
+
+
+class _ApplyKeyed:
+    def __init__(self, stage: KeyedStage):
+        self.stage = stage
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        keep = np.array([self.stage.keeps(int(i)) for i in batch["idx"]], dtype=bool)
+        sub = {k: batch[k][keep] for k in ("idx", "rtype", "rec")}
+        records = [self.stage.apply(int(i), r) for i, r in zip(sub["idx"], _from_rows(sub))]
+        sub["rec"] = np.array([r.model_dump_json() for r in records], dtype=object)
+        sub["rtype"] = np.array([r.record_type for r in records], dtype=object)
+        return sub
+
+
+__all__ = ["distributed_clusters", "run_pipeline_on_ray"]

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from celm.data.records import SAFETY_LABELS as LABEL_VALUES
 from celm.server import audit
 from celm.server.errors import WorkflowError
-from celm.server.guideline import SAFE_MAX_RANK
+from celm.labels import is_safe_rank
 from celm.server.models import TestAttempt, TestQuestion, User
 from celm.server.settings import ServerSettings
 
@@ -125,7 +125,7 @@ def missed_answers(questions: Sequence[TestQuestion], answers: dict[int, int | s
             reason = "wrong_label"
         elif not isinstance(answer, int):
             reason = "unanswered"
-        elif (answer <= SAFE_MAX_RANK) != (q.score <= SAFE_MAX_RANK):
+        elif is_safe_rank(answer) != is_safe_rank(q.score):
             reason = "wrong_side"
         elif abs(answer - q.score) > settings.test_tolerance:
             reason = "too_far"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from celm.labels import VERDICT_NAMES
+
+_VERDICTS_ZH = " / ".join(zh for _, zh in VERDICT_NAMES.values())
+
 TEXT: dict[str, tuple[str, str]] = {
     "app": ("CELM 标注与红队平台", "CELM annotation and red teaming"),
     "login": ("登录", "Log in"), "logout": ("退出", "Log out"), "username": ("用户名", "User name"),
@@ -17,7 +21,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "no_disagreements": ("没有待仲裁的条目", "No disagreements waiting"),
     "test_intro_rating": ("请按评分标准为每个回答打分（0 最好，6 最差）。正确率达到 90% 即可标注评分批次。",
                           "Rate each response by the guideline (0 best, 6 worst). 90% correct lets you rate rating batches."),
-    "test_intro_label": ("请为每个回答选择一个标签（安全 / 拒绝 / 风险 / 无关，见下表）。正确率达到 90% 即可标注标签批次。",
+    "test_intro_label": (f"请为每个回答选择一个标签（{_VERDICTS_ZH}，见下表）。正确率达到 90% 即可标注标签批次。",
                          "Give each response one verdict (safe / reject / risk / irrelevant, below). 90% correct lets you label label batches."),
     "test_rating": ("评分测试（0-6）", "rating test (0-6)"), "test_label": ("标签测试（四类）", "label test (four verdicts)"),
     "test_replace": ("上传的测试题替换同类测试的全部题目", "an upload replaces all questions of the tests it holds"),

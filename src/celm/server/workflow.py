@@ -23,7 +23,7 @@ from celm.data.records import SAFETY_LABELS
 from celm.server import audit
 from celm.server.competence import TASKS, is_qualified
 from celm.server.errors import WorkflowError, require
-from celm.server.guideline import SAFE_MAX_RANK
+from celm.labels import AGREE_TOLERANCE, final_rank, ranks_agree
 from celm.server.models import Assignment, Batch, Item, RatingRow, User, now
 from celm.server.review import open_review_blocks
 from celm.server.settings import ServerSettings
@@ -132,11 +132,11 @@ def submit_rating(s: Session, user: User, item_id: int, *, score: int | None = N
     return rating
 
 
-def agree(task: str, a: RatingRow, b: RatingRow, tolerance: int = 1) -> bool:
-    """Labels agree when equal; 0-6 scores when within ``tolerance`` ranks and on the same side of safe/unsafe."""
+def agree(task: str, a: RatingRow, b: RatingRow, tolerance: int = AGREE_TOLERANCE) -> bool:
+    """Labels agree when equal; 0-6 scores as celm.labels.ranks_agree says (close, same side of safe/unsafe)."""
     if task == "label":
         return a.label == b.label
-    return abs(a.score - b.score) <= tolerance and (a.score <= SAFE_MAX_RANK) == (b.score <= SAFE_MAX_RANK)
+    return ranks_agree(a.score, b.score, tolerance)
 
 
 def settle(s: Session, item_id: int, settings: ServerSettings | None = None) -> None:
@@ -153,8 +153,9 @@ def settle(s: Session, item_id: int, settings: ServerSettings | None = None) -> 
         return
     a, b = ratings[:2]
     if agree(item.batch.task, a, b):
-        # the more critical of two agreeing scores is kept
-        _finish(s, item, score=max(a.score, b.score) if a.score is not None else None, label=a.label, settings=settings)
+        # celm.labels.final_rank: the more critical of two agreeing scores is kept
+        _finish(s, item, score=final_rank([a.score, b.score]) if a.score is not None else None, label=a.label,
+                settings=settings)
     else:
         item.status = "disagreement"
         s.commit()

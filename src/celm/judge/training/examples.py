@@ -14,6 +14,7 @@ from celm.data.convert import pairs_to_judge_examples
 from celm.data.records import JudgeExample, LabelledResponse, PreferencePair, Rating, Record, Response, SFTExample
 from celm.judge.ranks import rank_to_label
 from celm.judge.rules.refusal import detect_refusal
+from celm.labels import final_rank
 
 
 class LeakageError(ValueError):
@@ -21,7 +22,8 @@ class LeakageError(ValueError):
 
 
 def ratings_to_judge_examples(ratings: Sequence[Rating], responses: Sequence[Response]) -> list[JudgeExample]:
-    """One example per rated response: the senior's score if any, else the annotators' (if they agree)."""
+    """One example per rated response: its ``final`` rank if any (the app's decision), else the senior's,
+    else the annotators' by the app's rule (celm.labels.final_rank)."""
     by_item: dict[str, list[Rating]] = {}
     for r in ratings:
         if r.score is not None:  # a label task's ratings carry verdicts, not ranks
@@ -29,9 +31,9 @@ def ratings_to_judge_examples(ratings: Sequence[Rating], responses: Sequence[Res
     texts = {r.id: r for r in responses}
     out = []
     for item_id, rs in by_item.items():
+        final = [r.score for r in rs if r.role == "final"]
         senior = [r.score for r in rs if r.role == "senior"]
-        scores = {r.score for r in rs if r.role == "annotator"}
-        score = senior[-1] if senior else (scores.pop() if len(scores) == 1 else None)
+        score = final[-1] if final else senior[-1] if senior else final_rank([r.score for r in rs if r.role == "annotator"])
         if score is None or item_id not in texts:
             continue
         resp = texts[item_id]

@@ -1,0 +1,43 @@
+"""classify: assign each instruction one of the 17 scenarios."""
+
+from __future__ import annotations
+
+from celm.curate.stages.base import RowStage, StageParams, stage
+
+
+class ClassifyParams(StageParams):
+    threshold: float = 0.5
+    overwrite: bool = False
+    drop_unclear: bool = True
+    model: str | None = None
+    train_on: list[str] = []
+
+
+@stage
+class Classify(RowStage):
+    """Assign each instruction one of the 17 scenarios (below the threshold: 'not clearly identified')."""
+
+    name = "classify"
+    Params = ClassifyParams
+
+    def prepare(self) -> None:
+        """The classifier: loaded (``model``), trained on celm's data plus ``train_on``, or the default."""
+        from celm.curate.classify import ScenarioClassifier, default_classifier
+
+        if self.params.model:
+            self.classifier = ScenarioClassifier.load(self.params.model)
+        elif self.params.train_on:
+            from celm.curate.pipeline import load_inputs
+            from celm.data.bundled import load_benchmark, load_sft_examples
+
+            labelled = load_inputs(self.params.train_on, self.ctx.base_dir)
+            self.classifier = ScenarioClassifier.train([*load_benchmark(), *load_sft_examples(), *labelled],
+                                                       seed=self.ctx.seed)
+        else:
+            self.classifier = default_classifier()
+
+    def apply(self, records):
+        from celm.curate.classify import classify
+
+        p = self.params
+        return classify(records, self.classifier, threshold=p.threshold, overwrite=p.overwrite, drop_unclear=p.drop_unclear)

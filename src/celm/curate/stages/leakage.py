@@ -1,0 +1,30 @@
+"""leakage: report (and remove) training items that near-duplicate evaluation items."""
+
+from __future__ import annotations
+
+from celm.curate.stages.base import RowStage, StageParams, stage
+from celm.data.overlap import NEAR_DUPLICATE_THRESHOLD
+
+
+class LeakageParams(StageParams):
+    eval: list[str] = ["celm-bench"]
+    threshold: float = NEAR_DUPLICATE_THRESHOLD
+    remove: bool = True
+
+
+@stage
+class Leakage(RowStage):
+    """Report training items that near-duplicate evaluation items (and remove them)."""
+
+    name = "leakage"
+    Params = LeakageParams
+
+    def prepare(self) -> None:
+        from celm.curate.pipeline import load_inputs
+
+        self.eval_records = load_inputs(self.params.eval, self.ctx.base_dir)
+
+    def apply(self, records):
+        from celm.curate.dedup import leakage
+
+        return leakage(records, self.eval_records, threshold=self.params.threshold, remove=self.params.remove)

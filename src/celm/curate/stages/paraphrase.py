@@ -1,0 +1,27 @@
+"""paraphrase: ask a model for paraphrases of each seed question (pending until approved)."""
+
+from __future__ import annotations
+
+from celm.curate.stages.base import GlobalStage, StageParams, stage
+
+
+class ParaphraseParams(StageParams):
+    model: str
+    n: int = 3
+    limit: int | None = None
+
+
+@stage
+class Paraphrase(GlobalStage):
+    """Ask a model for N paraphrases of each seed; they stay pending until two reviewers approve."""
+
+    name = "paraphrase"
+    Params = ParaphraseParams
+
+    def run(self, records):
+        from celm.curate.paraphrase import paraphrase
+        from celm.models import get_model
+
+        limit = self.params.limit
+        return paraphrase(records[:limit] if limit else records, get_model(self.params.model), n=self.params.n,
+                          progress=self.ctx.progress)
