@@ -105,11 +105,14 @@ def test_admin_pages_disable_enable_and_reset(tmp_path):
     app = make_app(tmp_path)
     add_user(app, "admin", "admin")
     uid = add_user(app, "ann", "annotator", qualified=True)
+    _items(app, n=2)
     admin, csrf = login(app, "admin")
-    ann, _ = login(app, "ann")
+    ann, tann = login(app, "ann")
+    assert ann.post("/api/next", headers={"X-CSRF-Token": tann}).json()["item"] is not None and _claims(app) == 1
     assert "disable-user" in admin.get("/admin/users").text
     assert admin.post(f"/admin/users/{uid}/disable", data={"csrf": csrf}, follow_redirects=False).status_code == 303
     assert ann.get("/api/me").status_code == 401
+    assert _claims(app) == 0  # the disabled account's item goes back to the queue at once
     assert admin.post(f"/admin/users/{user_id(app, 'admin')}/disable", data={"csrf": csrf}).status_code == 409  # not oneself
     assert admin.post(f"/admin/users/{uid}/enable", data={"csrf": csrf}, follow_redirects=False).status_code == 303
     r = admin.post(f"/admin/users/{uid}/password", data={"csrf": csrf, "password": "qwertyuiop"})
@@ -165,7 +168,7 @@ def test_password_policy(tmp_path, role, password, accepted):
 # -- 10. user names ---------------------------------------------------------------------------------
 NAMES = [  # a name the probe created beside "admin", and the answer now
     ("Admin", 409), ("ＡＤＭＩＮ", 409), ("\u0430dmin", 422), ("admin\u200b", 422), ("ad\u0007min", 422),
-    ("\u202eadmin", 422), ("adm\u0456n", 422), ("<b>x</b>", 422), (" admin ", 409), ("张伟", 303), ("wang.li-2", 303),
+    ("\u202eadmin", 422), ("adm\u0456n", 422), ("<b>x</b>", 422), (" admin ", 409), ("张伟", 303), ("\U00020bb7田", 303), ("wang.li-2", 303),
 ]
 
 

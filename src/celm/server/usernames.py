@@ -19,8 +19,9 @@ _ASCII_OK = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234
 
 
 def _is_han(ch: str) -> bool:
-    # CJK Unified Ideographs and extension A; compatibility ideographs are NFKC-mapped into these
-    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
+    # CJK Unified Ideographs, extension A, and extensions B-F (rare characters of personal names);
+    # compatibility ideographs are NFKC-mapped into these
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or "\U00020000" <= ch <= "\U0002ebef"
 
 
 def normalize(raw: str) -> str:

@@ -107,18 +107,20 @@ def _target(s: Session, user_id: int) -> User:
 
 
 def set_active(s: Session, user_id: int, active: bool, *, by: User | None = None, address: str | None = None) -> User:
-    """Disable or enable an account. Disabling ends every session of it at once; its ratings and
-    audit entries stay. ``by``: the admin (None from the command line), who cannot disable themself."""
+    """Disable or enable an account. Disabling ends every session of it at once and gives its
+    unrated item claims back to the queue; its ratings and audit entries stay. ``by``: the admin (None from the command line), who cannot disable themself."""
     if by is not None:
         require(by, "admin")
     user = _target(s, user_id)
     if by is not None and user.id == by.id and not active:
         raise WorkflowError("you cannot disable your own account", 409)
-    ended = end_all_sessions(s, user) if not active else 0
+    from celm.server.workflow import release_claims_of
+
+    ended, released = (end_all_sessions(s, user), release_claims_of(s, user)) if not active else (0, [])
     if user.active != active:
         user.active = active
         audit.record(s, "user_enabled" if active else "user_disabled", user=by, address=address, target=user.username,
-                     target_id=user.id, sessions_ended=ended)
+                     target_id=user.id, sessions_ended=ended, **({"claims_released": released} if released else {}))
     s.commit()
     return user
 

@@ -126,6 +126,15 @@ def release_stale_claims(s: Session, settings: ServerSettings | None = None) -> 
     return len(stale)
 
 
+def release_claims_of(s: Session, user: User) -> list[int]:
+    """Give back every unrated claim of ``user`` (a disabled account's items go to others at once);
+    no commit: the caller's change commits with it. The items' ids."""
+    claims = list(s.scalars(_unrated_claims(user.id).order_by(Assignment.id)))
+    for a in claims:
+        _unclaim(s, a)
+    return [a.item_id for a in claims]
+
+
 def skip_item(s: Session, user: User, item_id: int, *, address: str | None = None) -> None:
     """The annotator gives back an item they hold and have not rated (another annotator takes it)."""
     require(user, "annotator")
