@@ -65,7 +65,7 @@ def test_failed_attempts_are_limited_then_cool_down_and_every_attempt_is_audited
     assert r.status_code == 429 and "again after" in r.json()["detail"]
     assert c.get("/api/test").status_code == 429
     page = c.get("/test").text
-    assert 'id="cooldown"' in page and 'id="submit-test"' not in page
+    assert 'id="cooldown"' in page and 'id="submit-test"' not in page and "随机抽取 40 道题" in page
     assert _actions(app).count("test_attempt") == 2  # the refused third is no attempt
     # the label test keeps its own count
     assert c.get("/api/test", params={"task": "label"}).status_code == 200

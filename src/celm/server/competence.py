@@ -183,8 +183,9 @@ def draw(s: Session, user: User, task: str, settings: ServerSettings) -> TestAtt
         return attempt
     wait = next_attempt_at(s, user, task, settings)
     if wait is not None:
-        raise WorkflowError(f"{settings.test_attempts} failed attempts: you can take the {task} test again after "
-                            f"{wait:%Y-%m-%d %H:%M} UTC; meanwhile re-read the guideline", 429)
+        raise WorkflowError(f"已有 {settings.test_attempts} 次未通过，请在 {wait:%Y-%m-%d %H:%M} UTC 之后再试，其间请重读评分标准 "
+                            f"({settings.test_attempts} failed attempts: you can take the {task} test again after "
+                            f"{wait:%Y-%m-%d %H:%M} UTC; meanwhile re-read the guideline)", 429)
     bank = test_questions(s, task)
     if not bank:
         raise WorkflowError(f"no {task} test questions are set")

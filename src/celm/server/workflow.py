@@ -140,7 +140,7 @@ def skip_item(s: Session, user: User, item_id: int, *, address: str | None = Non
     require(user, "annotator")
     claim = s.scalar(_unrated_claims(user.id).where(Assignment.item_id == item_id))
     if claim is None:
-        raise WorkflowError("you hold no unrated claim on this item", 404)
+        raise WorkflowError("你没有领取这一条，或已评过 (you hold no unrated claim on this item)", 404)
     _unclaim(s, claim)
     audit.record(s, "skip", user=user, address=address, item_id=item_id)
     s.commit()

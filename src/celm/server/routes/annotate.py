@@ -28,7 +28,7 @@ def test_page(request, auth):
     questions = [] if state["next_attempt_at"] else competence.drawn_questions(
         auth.db, competence.draw(auth.db, auth.user, task, settings_of(request)))
     return page(request, auth, "test.html", task=task, questions=questions, ranks=RANKS, labels=LABELS, overall=OVERALL,
-                pass_percent=round(settings_of(request).pass_mark * 100), **state)
+                pass_percent=round(settings_of(request).pass_mark * 100), test_size=settings_of(request).test_size, **state)
 
 
 def _graded(request, auth, task: str, answers: dict):
