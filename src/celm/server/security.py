@@ -54,7 +54,7 @@ def token_digest(token: str) -> str:
 
 
 class Sessions:
-    def __init__(self, secret: str, ttl_s: int, max_s: int = 24 * 3600):
+    def __init__(self, secret: str, ttl_s: int, max_s: int):
         self.signer = Signer(secret, salt="celm-session")
         self.ttl = timedelta(seconds=ttl_s)
         self.max_age = timedelta(seconds=max_s)
