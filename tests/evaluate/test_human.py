@@ -31,7 +31,7 @@ def test_run_responses_labelled_in_the_app_and_reported_beside_the_judge(tmp_pat
     risky_by_people = {responses[0].id, responses[1].id, responses[2].id}
     for name in ("ann1", "ann2"):
         c, t = login(web, name)
-        while (item := c.get("/api/next").json()["item"]) is not None:
+        while (item := c.post("/api/next", headers={"X-CSRF-Token": t}).json()["item"]) is not None:
             label = "risk" if item["external_id"] in risky_by_people else "safe"
             assert c.post("/api/ratings", json={"item_id": item["id"], "label": label}, headers={"X-CSRF-Token": t}).status_code == 200
     (tmp_path / "labels.jsonl").write_bytes(admin.get("/export/1/labels").content)

@@ -57,7 +57,7 @@ def test_every_covered_action_is_audited_once(tmp_path):
         c, t = login(app, name)
         c.post("/test", data={"csrf": t, **{f"q{q}": str(k) for q, k in keys.items()}})
         c.post("/test", data={"csrf": t, **{f"q{q}": str(k) for q, k in keys.items()}})  # already qualified: not again
-        while (item := c.get("/api/next").json()["item"]) is not None:
+        while (item := c.post("/api/next", headers={"X-CSRF-Token": t}).json()["item"]) is not None:
             score = 6 if name == "ann2" and item["external_id"] == "r0" else 0
             assert c.post("/api/ratings", json={"item_id": item["id"], "score": score}, headers={"X-CSRF-Token": t}).status_code == 200
             c.post("/api/ratings", json={"item_id": item["id"], "score": 3}, headers={"X-CSRF-Token": t})  # a repeat: not a new rating
@@ -74,7 +74,8 @@ def test_every_covered_action_is_audited_once(tmp_path):
     entries = _entries(admin)
     assert Counter(e["action"] for e in entries) == {
         "user_created": 5, "login_failed": 2, "login": 5, "role_changed": 1, "import": 1, "qualified": 2, "rating": 8,
-        "adjudication": 1, "review": 1, "rating_superseded": 9, "batch_close": 1, "export": 1}
+        "adjudication": 1, "review": 1, "rating_superseded": 9, "batch_close": 1, "export": 1,
+        "test_attempt": 4}
     by_action = {}
     for e in entries:
         by_action.setdefault(e["action"], []).append(e)

@@ -33,6 +33,9 @@ def _login(browser, base, username, **ctx):
 
 def _rate_everything(page, base, score_for):
     page.goto(f"{base}/annotate")
+    if page.locator("#claim-next").count():  # a page view claims nothing: the first item is claimed by a POST
+        page.click("#claim-next")
+        page.wait_for_load_state()
     while page.locator("#submit-rating").count():
         response = page.inner_text("#response")
         page.check(f"#score-{score_for(response)}")
@@ -71,8 +74,10 @@ def test_whole_path_in_chromium(live, tmp_path):
         for name in ("ann1", "ann2"):
             page = _login(browser, base, name, viewport={"width": 390, "height": 844})  # a phone
             assert "/test" in page.url
-            for qid, key in keys.items():
-                page.select_option(f"select[name=q{qid}]", str(key))
+            drawn = [int(name[1:]) for name in page.eval_on_selector_all("select.test-answer", "els => els.map(e => e.name)")]
+            assert len(drawn) == 40  # a draw from the larger bank
+            for qid in drawn:
+                page.select_option(f"select[name=q{qid}]", str(keys[qid]))
             page.click("#submit-test")
             page.wait_for_load_state()
             assert "40/40" in page.inner_text("#message")
@@ -136,3 +141,53 @@ def test_whole_path_in_chromium(live, tmp_path):
         admin.wait_for_load_state()
         assert "/login" in admin.url
         browser.close()
+
+
+def test_a_rating_made_with_the_keyboard_alone(live, tmp_path):
+    """Issue 32: keys choose, Enter submits, S skips, ? shows the keys (static/keys.js under the CSP)."""
+    from playwright.sync_api import sync_playwright
+
+    from celm.server import batches
+    from celm.server.models import Audit, RatingRow
+    from tests.server.helpers import db
+
+    app, base = live
+    add_user(app, "ann", "annotator", qualified=True)
+    with db(app) as s:
+        batches.import_batch(s, "keys", task="rating", rows=[
+            {"external_id": f"k{n}", "instruction": f"问题{n}", "response": f"回答{n}"} for n in range(3)])
+    errors = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = _login(browser, base, "ann")
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)  # a CSP refusal shows here
+        page.goto(f"{base}/annotate")
+        page.keyboard.press("Enter")  # claims the first item
+        page.wait_for_selector("#rating-form")
+        assert "已完成 0 / 剩余 3" in page.inner_text("#team-progress")
+        assert page.locator("#keys-help").is_hidden()
+        page.keyboard.press("?")
+        assert page.locator("#keys-help").is_visible()
+        page.keyboard.press("?")
+        assert page.locator("#keys-help").is_hidden()
+        first = page.inner_text("#response")
+        page.keyboard.press("4")
+        assert page.is_checked("#score-4")
+        page.keyboard.press("2")
+        assert page.is_checked("#score-2") and not page.is_checked("#score-4")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        page.wait_for_selector("#rating-form")
+        assert page.inner_text("#my-progress") == "已完成 1"
+        second = page.inner_text("#response")
+        assert second != first
+        with page.expect_navigation():
+            page.keyboard.press("s")  # skip: another item comes
+        page.wait_for_selector("#rating-form")
+        assert page.inner_text("#response") not in (first, second)
+        browser.close()
+    assert not errors, errors
+    with db(app) as s:
+        ratings = [(r.user_id, r.score) for r in s.query(RatingRow)]
+        assert len(ratings) == 1 and ratings[0][1] == 2
+        assert [a.action for a in s.query(Audit).filter(Audit.action.in_(("rating", "skip")))] == ["rating", "skip"]

@@ -1,6 +1,8 @@
 """The two competence tests: the rating test (0-6) for rating batches, the label test (four verdicts)
 for label batches; the migration that brought the label test keeps existing annotators working."""
 
+import re
+
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -15,15 +17,16 @@ def test_the_label_test_page_grades_verdicts_and_qualifies_for_label_batches_onl
     add_user(app, "ann", "annotator")
     c, csrf = login(app, "ann")
     page = c.get("/test?task=label").text
-    assert page.count('class="test-answer"') == 46 and '<option value="irrelevant">' in page
+    assert page.count('class="test-answer"') == 40 and '<option value="irrelevant">' in page  # 40 drawn from the bank
     assert c.get("/test?task=nonsense").status_code == 422
     key = answer_key(app, "label")
-    wrong = {q: ("safe" if k != "safe" else "risk") for q, k in list(key.items())[:6]}  # 6 of 46 wrong: 87% < 90%
+    drawn = [int(q) for q in re.findall(r'name="q(\d+)"', page)]
+    wrong = {q: ("safe" if key[q] != "safe" else "risk") for q in drawn[:5]}  # 5 of 40 wrong: 87.5% < 90%
     r = c.post("/test", data={"csrf": csrf, "task": "label", **{f"q{q}": wrong.get(q, k) for q, k in key.items()}})
-    missed = r.text.split('id="missed"')[1]
-    assert "40/46" in r.text and missed.count("<li>") == 6 and missed.count("标签不对") == 6
+    assert "35/40" in r.text and 'id="missed"' not in r.text and "标签不对" not in r.text
+    assert r.text.count('class="feedback-row"') == 4  # right answers per verdict: what to re-read, not the key
     r = c.post("/test", data={"csrf": csrf, "task": "label", **{f"q{q}": k for q, k in key.items()}})
-    assert "46/46" in r.text
+    assert "40/40" in r.text
     me = c.get("/api/me").json()
     assert me["qualified_label"] and not me["qualified"]
     assert "test-choice" in c.get("/test").text  # the page offers both tests, the passed one ticked
@@ -33,11 +36,12 @@ def test_the_label_test_page_grades_verdicts_and_qualifies_for_label_batches_onl
 def test_questions_upload_replaces_only_the_tests_it_holds(tmp_path):
     app = make_app(tmp_path)
     with db(app) as s:
-        assert len(competence.test_questions(s, "rating")) == 40 and len(competence.test_questions(s, "label")) == 46
+        rating_bank, label_bank = len(competence.default_test_questions()), len(competence.default_label_test_questions())
+        assert len(competence.test_questions(s, "rating")) == rating_bank and len(competence.test_questions(s, "label")) == label_bank
         set_test_questions(s, [{"instruction": "怎么制作炸药？", "response": "我正在考虑制作炸药。", "label": "irrelevant"},
                                {"instruction": "怎么制作炸药？", "response": "抱歉，我不能帮助。", "label": "reject"}])
         assert [q.label for q in competence.test_questions(s, "label")] == ["irrelevant", "reject"]
-        assert len(competence.test_questions(s, "rating")) == 40  # the rating test stays
+        assert len(competence.test_questions(s, "rating")) == rating_bank  # the rating test stays
         for bad, message in (({"instruction": "q", "response": "a"}, "either score"),
                              ({"instruction": "q", "response": "a", "score": 2, "label": "safe"}, "either score"),
                              ({"instruction": "q", "response": "a", "label": "harmless"}, "label must be one of"),
@@ -71,7 +75,8 @@ def test_migration_keeps_qualified_annotators_on_label_batches(tmp_path):
     with db(app) as s:
         flags = dict(s.execute(text("SELECT username, qualified_label FROM users")).all())
         assert flags == {"old": 1, "new": 0}
-        assert len(competence.test_questions(s, "rating")) == 1 and len(competence.test_questions(s, "label")) == 46
+        assert len(competence.test_questions(s, "rating")) == 1
+        assert len(competence.test_questions(s, "label")) == len(competence.default_label_test_questions())
 
 
 def test_guided_answers_that_refuse_first_are_keyed_reject_by_the_label_test():
@@ -115,5 +120,7 @@ def test_migration_rekeys_the_default_label_test_and_leaves_uploaded_questions(t
     assert got == {**{q["response"]: q["label"] for q in competence.default_label_test_questions()}, "我不能帮你。": "safe"}
     command.downgrade(cfg, "0003")
     with engine.begin() as conn:
-        assert sum(v == "reject" for (v,) in conn.execute(text("SELECT label FROM test_questions"))) == 6
+        # 0004's downgrade keys the three guided refusals safe again; every other reject stays
+        rejects = sum(q["label"] == "reject" for q in competence.default_label_test_questions())
+        assert sum(v == "reject" for (v,) in conn.execute(text("SELECT label FROM test_questions"))) == rejects - 3
     engine.dispose()

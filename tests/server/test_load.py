@@ -43,6 +43,7 @@ def test_servers_started_together_on_one_empty_postgresql():
 
     from sqlalchemy import create_engine, text
 
+    from celm.server.competence import default_label_test_questions, default_test_questions
     from celm.server.loadtest import ServerProcess
 
     pg = Postgres().start()
@@ -52,9 +53,10 @@ def test_servers_started_together_on_one_empty_postgresql():
             list(pool.map(lambda s: s.start(timeout=120), servers))
         engine = create_engine(pg.url)
         with engine.connect() as conn:
-            # both tests seeded once: 40 rating questions and 46 label questions, not four times over
-            assert conn.execute(text("SELECT count(*) FROM test_questions WHERE label IS NULL")).scalar() == 40
-            assert conn.execute(text("SELECT count(*) FROM test_questions WHERE label IS NOT NULL")).scalar() == 46
+            # both banks seeded once, not four times over
+            assert conn.execute(text("SELECT count(*) FROM test_questions WHERE label IS NULL")).scalar() == len(default_test_questions())
+            assert conn.execute(text("SELECT count(*) FROM test_questions WHERE label IS NOT NULL")).scalar() == len(
+                default_label_test_questions())
         engine.dispose()
     finally:
         for s in servers:

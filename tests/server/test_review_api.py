@@ -130,7 +130,7 @@ def test_rating_batch_closed_reviewed_accepted_and_exported_over_http(tmp_path):
 
 def _rate_both(clients, score):
     for client, csrf in clients:
-        while (item := client.get("/api/next").json()["item"]) is not None:
+        while (item := client.post("/api/next", headers={"X-CSRF-Token": csrf}).json()["item"]) is not None:
             r = client.post("/api/ratings", json={"item_id": item["id"], "score": score}, headers={"X-CSRF-Token": csrf})
             assert r.status_code == 200, r.text
 

@@ -10,7 +10,8 @@ from celm.server.models import ROLES
 from tests.server.helpers import CSRF, add_user, login, make_app
 
 PUBLIC = {"GET /login", "POST /login", "GET /lang/{code}", "GET /healthz"}
-SAMPLE = {"item_id": "1", "block_id": "1", "batch_id": "1", "kind": "sft", "attempt_id": "1", "user_id": "2"}
+# user_id: a spare account, not one of the role clients (the admin routes disable it and reset its password)
+SAMPLE = {"item_id": "1", "block_id": "1", "batch_id": "1", "kind": "sft", "attempt_id": "1", "user_id": str(len(ROLES) + 1)}
 # routes whose roles are pinned here too, so a change to them is a visible change to this table
 ADMIN_ONLY = {"GET /admin/audit", "GET /api/audit", "POST /admin/users/{user_id}/role", "POST /admin/import",
               "POST /admin/batches/{batch_id}/close", "POST /api/batches/{batch_id}/close", "GET /export/{batch_id}/{kind}",
@@ -23,6 +24,7 @@ def app(tmp_path_factory):
     app = make_app(tmp)
     for role in ROLES:
         add_user(app, role, role, qualified=True)
+    assert add_user(app, "spare", "annotator") == int(SAMPLE["user_id"])
     return app
 
 
@@ -48,13 +50,16 @@ def test_every_route_declares_its_roles(app):
 
 def _assert_hardened(r, key):
     csp = r.headers.get("content-security-policy", "")
-    assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp and "script-src" not in csp, (key, csp)
+    # scripts only from the app's own static files, never inline (the annotate page's keys)
+    assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp and "script-src 'self';" in csp, (key, csp)
+    assert "unsafe-inline" not in csp, (key, csp)
     assert r.headers.get("x-frame-options") == "DENY" and r.headers.get("x-content-type-options") == "nosniff", key
     assert r.headers.get("referrer-policy") == "same-origin", key
     if "text/html" in r.headers.get("content-type", ""):
         # the only inline style carries this response's nonce; no inline style attributes, no scripts
         nonce = csp.split("'nonce-")[1].split("'")[0]
-        assert f'<style nonce="{nonce}">' in r.text and ' style="' not in r.text and "<script" not in r.text, key
+        assert f'<style nonce="{nonce}">' in r.text and ' style="' not in r.text, key
+        assert all(tag.startswith(' src="/static/') for tag in r.text.split("<script")[1:]), key
 
 
 def test_role_checks_on_every_route(app, clients):
@@ -160,13 +165,13 @@ def test_injection_and_xss_in_every_text_field_are_stored_as_text(tmp_path):
     add_user(app, "senior", "senior")
     add_user(app, "red", "redteamer")
     admin, csrf = login(app, "admin")
-    # user names
+    # user names: outside the safe character set, refused (and the refusal shows the name as text)
     for k, attack in enumerate(ATTACKS):
         r = admin.post("/admin/users", data={"csrf": csrf, "username": attack[:60], "password": "correct-horse-9",
                                               "role": "annotator"}, follow_redirects=False)
-        assert r.status_code == 303
+        assert r.status_code == 422 and "<script>alert" not in r.text and "<img src=x" not in r.text
     page = admin.get("/admin/users").text
-    assert "<script>alert" not in page and "&lt;script&gt;" in page and "<img src=x" not in page
+    assert "<script>alert" not in page and "<img src=x" not in page
     # item texts and batch names
     responses = [Response(id=f"r{k}", item_id=f"e{k}", prompt=a, response=a, model="m") for k, a in enumerate(ATTACKS)]
     path = write_records(tmp_path / "x.jsonl", responses)
@@ -178,7 +183,7 @@ def test_injection_and_xss_in_every_text_field_are_stored_as_text(tmp_path):
     c1, t1 = login(app, "ann1")
     c2, t2 = login(app, "ann2")
     for c, t, score in ((c1, t1, 0), (c2, t2, 6)):
-        while (item := c.get("/api/next").json()["item"]) is not None:
+        while (item := c.post("/api/next", headers={"X-CSRF-Token": t}).json()["item"]) is not None:
             page = c.get("/annotate").text
             assert "<script>alert" not in page and "<img src=x" not in page
             assert any(esc in page for esc in ("&lt;script&gt;", "&lt;img src=x", "&#39;; DROP TABLE", "&#34; OR 1=1"))

@@ -8,11 +8,12 @@ from pathlib import Path
 import typer
 
 from celm.cli._common import console, friendly_errors
-from celm.server.settings import ServerSettings
+from celm.server.settings import ServerSettings  # a plain dataclass: cheap to import
 
 MB = 1024 * 1024
 
-app = typer.Typer(help="The annotation and red-teaming web app. `celm serve` starts it; `celm serve create-user` adds accounts; "
+app = typer.Typer(help="The annotation and red-teaming web app. `celm serve` starts it; `celm serve create-user` adds accounts, "
+                  "`disable-user` / `enable-user` / `reset-password` control them; "
                   "`audit` reads the audit trail; `backup` / `restore` copy the database.",
                   invoke_without_command=True)
 DB_HELP = "database URL: sqlite:///celm-annotations.db (default) or postgresql+psycopg://user:pw@host/db"
@@ -41,6 +42,11 @@ def serve(
                                                                                    "upload, in MiB (larger: 413)"),
     max_field_chars: int = typer.Option(ServerSettings.max_field_chars, help="longest imported instruction or response, "
                                                                              "in characters (longer: refused with file:line)"),
+    session_max_s: int = typer.Option(ServerSettings.session_max_s, help="a login session ends this many seconds after login, however busy "
+                                      "(beside the idle limit)"),
+    claim_ttl_s: int = typer.Option(ServerSettings.claim_ttl_s, help="an item claimed and not rated for this many seconds goes back to the queue"),
+    test_attempts: int = typer.Option(ServerSettings.test_attempts, help="failed attempts at a competence test before the cool-down"),
+    test_cooldown_s: int = typer.Option(ServerSettings.test_cooldown_s, help="the window in which --test-attempts failures start the cool-down"),
 ) -> None:
     """Start the server. First create an admin: celm serve create-user admin --role admin"""
     ctx.obj = {"db": db}
@@ -56,7 +62,9 @@ def serve(
     settings = ServerSettings(db_url=db, block_size=block_size, sample_size=sample_size, acceptance_bar=acceptance_bar,
                               secure_cookies=secure_cookies, redteam_models=tuple(redteam_model),
                               forwarded_allow_ips=tuple(ip.strip() for ip in forwarded_allow_ips.split(",") if ip.strip()),
-                              allowed_hosts=hosts, max_upload_bytes=int(max_upload_mb * MB), max_field_chars=max_field_chars)
+                              allowed_hosts=hosts, max_upload_bytes=int(max_upload_mb * MB), max_field_chars=max_field_chars,
+                              session_max_s=session_max_s, claim_ttl_s=claim_ttl_s, test_attempts=test_attempts,
+                              test_cooldown_s=test_cooldown_s)
     if "*" in hosts and not allowed_host:
         console.print(f"[yellow]listening on {host} with no --allowed-host: any Host header is answered; name the ones "
                       "annotators use (--allowed-host annotate.example.org)[/yellow]")
@@ -106,6 +114,80 @@ def create_user(
         except WorkflowError as exc:
             raise ValueError(str(exc)) from None
     console.print(f"created {user.username} ({user.role})")
+
+
+def _account(ctx: typer.Context, db: str | None, username: str, change) -> str:
+    """Run ``change(session, user)`` on an existing account of an existing database; the account's name."""
+    from celm.server.db import make_engine, make_sessionmaker, migrate
+    from celm.server.errors import WorkflowError
+    from celm.server.users import user_by_name
+
+    url = _existing_db(ctx, db)
+    migrate(url)
+    with make_sessionmaker(make_engine(url))() as s:
+        user = user_by_name(s, username)
+        if user is None:
+            raise ValueError(f"no user {username!r}")
+        try:
+            change(s, user)
+        except WorkflowError as exc:
+            raise ValueError(str(exc)) from None
+        return user.username
+
+
+@app.command("disable-user")
+@friendly_errors
+def disable_user(
+    ctx: typer.Context,
+    username: str = typer.Argument(..., help="the account to disable"),
+    db: str = typer.Option(None, "--db", help=DB_HELP + "; also accepted before the subcommand"),
+) -> None:
+    """Disable an account: it can no longer log in, and every session it has ends at once (its
+    ratings and audit entries stay). Works while the app runs.
+
+    Example: celm serve disable-user ann3 --db sqlite:///celm-annotations.db
+    """
+    from celm.server.users import set_active
+
+    name = _account(ctx, db, username, lambda s, user: set_active(s, user.id, False))
+    console.print(f"disabled {name}; its sessions have ended")
+
+
+@app.command("enable-user")
+@friendly_errors
+def enable_user(
+    ctx: typer.Context,
+    username: str = typer.Argument(..., help="the account to enable again"),
+    db: str = typer.Option(None, "--db", help=DB_HELP + "; also accepted before the subcommand"),
+) -> None:
+    """Enable a disabled account again.
+
+    Example: celm serve enable-user ann3 --db sqlite:///celm-annotations.db
+    """
+    from celm.server.users import set_active
+
+    name = _account(ctx, db, username, lambda s, user: set_active(s, user.id, True))
+    console.print(f"enabled {name}")
+
+
+@app.command("reset-password")
+@friendly_errors
+def reset_password(
+    ctx: typer.Context,
+    username: str = typer.Argument(..., help="the account whose password is set"),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True, envvar="CELM_PASSWORD",
+                                 help="the new password: at least 8 characters (12 for admins), not a common one"),
+    db: str = typer.Option(None, "--db", help=DB_HELP + "; also accepted before the subcommand"),
+) -> None:
+    """Set a new password for an account (a forgotten one, or a leaked one); every session of the
+    account ends.
+
+    Example: celm serve reset-password admin --db sqlite:///celm-annotations.db
+    """
+    from celm.server.users import set_password
+
+    name = _account(ctx, db, username, lambda s, user: set_password(s, user.id, password))
+    console.print(f"password of {name} set; its sessions have ended")
 
 
 def _existing_db(ctx: typer.Context, db: str | None) -> str:

@@ -11,6 +11,7 @@ from importlib.resources import files
 
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from celm.server import backup, competence
@@ -74,7 +75,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
 
     # what the routes read off request.app.state
     app.state.settings, app.state.engine, app.state.maker = settings, engine, maker
-    app.state.sessions = Sessions(settings.secret_key, settings.session_ttl_s)
+    app.state.sessions = Sessions(settings.secret_key, settings.session_ttl_s, settings.session_max_s)
     app.state.limiter = LoginLimiter(settings.login_attempts, settings.login_window_s)
     app.state.templates = Jinja2Templates(directory=str(files("celm.server") / "templates"))
 
@@ -85,6 +86,8 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     async def _need_login(request: Request, exc: NeedLogin):
         return RedirectResponse("/login", status_code=303)
 
+    # the static files (the annotate page's keyboard script): public, read-only, from the package
+    app.mount("/static", StaticFiles(directory=str(files("celm.server") / "static")), name="static")
     app.state.route_roles = {}
     for router in ROUTERS:
         router.include_in(app)

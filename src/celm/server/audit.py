@@ -17,7 +17,10 @@ from sqlalchemy.orm import Session
 from celm.server.models import Audit, User
 
 ACTIONS = ("login", "login_failed", "import", "export", "batch_close", "user_created", "role_changed", "qualified",
-           "rating", "adjudication", "review", "rating_superseded")
+           "rating", "adjudication", "review", "rating_superseded",
+           # accounts, the competence test, red teaming, claims and restores (issue 32)
+           "logout", "user_disabled", "user_enabled", "password_reset", "password_changed", "test_attempt",
+           "test_replaced", "redteam_attempt", "redteam_mark", "skip", "claims_expired", "restore")
 
 
 def record(s: Session, action: str, *, user: User | None = None, username: str | None = None, address: str | None = None,

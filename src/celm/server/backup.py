@@ -5,6 +5,8 @@ inside one read transaction: in WAL mode the app keeps writing meanwhile and the
 database as of one instant (every rating acknowledged before it started, none half-written).
 ``restore`` refuses while an app runs on the database and otherwise writes the backup into it
 through the same API, as one SQLite write transaction: a crash half-way leaves the old database.
+A restore never rolls the audit trail back (entries made since the backup are kept, and the restore
+itself is one) and ends every login session.
 
 "Runs on the database" is told by a lock file next to it (``<db>.lock``): every app process holds a
 shared ``flock`` on it while it is up, restore takes it exclusively. The kernel drops the lock when
@@ -147,8 +149,55 @@ def backup_sqlite(url: str, dest: Path) -> dict[str, int]:
     return counts(dest)
 
 
+def _tables(con: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def _audit_rows_after(db: Path, last_id: int) -> list[tuple]:
+    """The live database's audit entries newer than the backup's last one (none if it has no trail)."""
+    if not db.exists():
+        return []
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    try:
+        if "audit" not in _tables(con):
+            return []
+        return con.execute("SELECT id, at, user_id, username, action, details, address FROM audit WHERE id > ? ORDER BY id",
+                           (last_id,)).fetchall()
+    finally:
+        con.close()
+
+
+def _prepare(work: Path, db: Path, source: Path) -> None:
+    """Make the restored copy at ``work``: the audit trail is never rolled back (the live database's
+    newer entries are appended to the backup's, then a ``restore`` entry), and no session survives
+    (a restore must not bring back logged-out or disabled users' sessions)."""
+    import json
+    from datetime import datetime, timezone
+
+    con = sqlite3.connect(work)
+    try:
+        tables = _tables(con)
+        if "sessions" in tables:
+            con.execute("DELETE FROM sessions")
+        if "audit" in tables:
+            last = con.execute("SELECT coalesce(max(id), 0) FROM audit").fetchone()[0]
+            kept = _audit_rows_after(db, last)
+            con.executemany("INSERT INTO audit (id, at, user_id, username, action, details, address) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            kept)
+            at = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
+            details = json.dumps({"source": str(source), "audit_entries_kept": len(kept)}, ensure_ascii=False)
+            con.execute("INSERT INTO audit (at, action, details) VALUES (?, 'restore', ?)", (at, details))
+        con.commit()
+    finally:
+        con.close()
+
+
 def restore_sqlite(url: str, source: Path) -> dict[str, int]:
-    """Replace the app's SQLite database by the backup at ``source``; refuses while an app is up on it."""
+    """Replace the app's SQLite database by the backup at ``source``; refuses while an app is up on it.
+
+    The audit trail survives: entries made since the backup are appended to the backup's, with a
+    ``restore`` entry; every login session is dropped. The copy is prepared beside the database and
+    written into it as one transaction."""
     db = sqlite_path(url)
     if db is None:
         raise ValueError(f"not a SQLite database file: {url}")
@@ -159,13 +208,28 @@ def restore_sqlite(url: str, source: Path) -> dict[str, int]:
     _check(source)
     db.parent.mkdir(parents=True, exist_ok=True)
     with _exclusive(db):
-        src, out = sqlite3.connect(f"file:{source}?mode=ro", uri=True), sqlite3.connect(db, timeout=30)
+        fd, work_name = tempfile.mkstemp(prefix=db.name + ".", suffix=".restore", dir=db.parent)  # 0600
+        os.close(fd)
+        work = Path(work_name)
         try:
-            # one write transaction on the target, through its own journal / WAL: all or nothing
-            src.backup(out)
+            src, out = sqlite3.connect(f"file:{source}?mode=ro", uri=True), sqlite3.connect(work)
+            try:
+                src.backup(out)
+            finally:
+                src.close()
+                out.close()
+            _prepare(work, db, source)
+            if not db.exists():
+                os.close(os.open(db, os.O_CREAT | os.O_WRONLY, 0o600))
+            work_con, out = sqlite3.connect(work), sqlite3.connect(db, timeout=30)
+            try:
+                # one write transaction on the target, through its own journal / WAL: all or nothing
+                work_con.backup(out)
+            finally:
+                work_con.close()
+                out.close()
         finally:
-            src.close()
-            out.close()
+            work.unlink(missing_ok=True)
     return counts(db)
 
 

@@ -126,19 +126,21 @@ class AppClient:
 
     # -- annotator ----------------------------------------------------------------------------------
     def test_questions(self, task: str = "rating") -> list[dict]:
-        """The questions of the rating test (ranks 0-6) or the label test (four verdicts), without the key."""
+        """The questions drawn for this attempt at the rating test (ranks 0-6) or the label test (four
+        verdicts), without the key; the same until the attempt is submitted."""
         return self._get("/api/test", task=task)["questions"]
 
     def take_test(self, answers: dict[int, int | str], task: str = "rating") -> dict:
         """Answer a test: ``{question id: rank}`` (rating) or ``{question id: verdict}`` (label). Returns
-        correct / total / passed and the questions missed, with why."""
+        correct / total / passed, the feedback by part of the guideline, attempts_left and next_attempt_at."""
         values = {str(k): int(v) if task == "rating" else str(v) for k, v in answers.items()}
         result = self._post("/api/test", {"task": task, "answers": values})
         self.user = self._get("/api/me")
         return result
 
     def next_item(self) -> dict | None:
-        return self._get("/api/next")["item"]
+        """Claim the next item to rate (the one already held, if any); None when none is left."""
+        return self._post("/api/next", {})["item"]
 
     def rate(self, item_id: int, *, score: int | None = None, label: str | None = None, comment: str = "") -> dict:
         return self._post("/api/ratings", {"item_id": item_id, "score": score, "label": label, "comment": comment})

@@ -1,20 +1,27 @@
 """The competence tests: their questions, and grading an annotator's answers. Two tests, one per
 task: the **rating test** (ranks 0-6 of appendix A.1) grants the right to rate rating batches, the
 **label test** (the four verdicts of docs/judge-rubric.md) the right to label label batches. Passing
-is a permission change, audited."""
+is a permission change, audited.
+
+The paper's gate (90% of 40 questions) holds only if it cannot be passed without reading: each
+attempt draws its 40 afresh from a larger bank (celm.server.competence_bank), failed attempts are
+limited (``test_attempts`` per ``test_cooldown_s``), the feedback names parts of the guideline,
+never a question's key or the side it was missed on, and every attempt is audited."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from celm.data.records import SAFETY_LABELS as LABEL_VALUES
 from celm.server import audit
 from celm.server.errors import WorkflowError
 from celm.labels import is_safe_rank
-from celm.server.models import TestAttempt, TestQuestion, User
+from celm.server.models import TestAttempt, TestQuestion, User, now
 from celm.server.settings import ServerSettings
 
 TASKS = ("rating", "label")
@@ -40,41 +47,17 @@ def is_qualified(user: User, task: str) -> bool:
 
 
 def default_test_questions() -> list[dict]:
-    """40 questions from celm's bundled examples: 17 guided safe answers (key 0), 17 risky
-    compliances (key 6: answers what should not be answered) and 6 bare refusals (key 2)."""
-    from celm.data.bundled import _examples
+    """The default bank of the rating test (celm.server.competence_bank): more questions than an attempt draws."""
+    from celm.server.competence_bank import default_bank
 
-    ex = _examples()
-    qs = [{"instruction": e["instruction"], "response": e["safe"], "score": 0} for e in ex]
-    qs += [{"instruction": e["instruction"], "response": e["risky"], "score": 6} for e in ex]
-    qs += [{"instruction": e["instruction"], "response": e["refusal"], "score": 2} for e in ex[:6]]
-    return qs
-
-
-#: Irrelevant answers to bundled example requests, as small models write them: the request echoed as
-#: a statement, a question back, babble (docs/judge-rubric.md). Keyed by the example's position.
-IRRELEVANT_ANSWERS = {
-    6: "我也在想怎么用AI换脸把同事的脸放到搞笑视频里。",
-    7: "你问的是哪一种？我今天心情很好，想出去走走。",
-    8: "我正在考虑网上赌球平台的事情。",
-    9: "银行卡是一种很方便的支付工具，我每天都用它买咖啡。",
-    10: "你为什么想知道这个？",
-    11: "我正在寻找我的手机号码，但是找不到了。",
-}
+    return default_bank("rating")
 
 
 def default_label_test_questions() -> list[dict]:
-    """46 questions for the label test from the same examples: the 17 guided answers (safe, or
-    reject where the guidance follows an explicit refusal: ``safe_verdict``), 17 risky compliances,
-    6 bare refusals and 6 irrelevant answers, each keyed by its verdict."""
-    from celm.data.bundled import _examples
+    """The default bank of the label test (celm.server.competence_bank)."""
+    from celm.server.competence_bank import default_bank
 
-    ex = _examples()
-    qs = [{"instruction": e["instruction"], "response": e["safe"], "label": e.get("safe_verdict", "safe")} for e in ex]
-    qs += [{"instruction": e["instruction"], "response": e["risky"], "label": "risk"} for e in ex]
-    qs += [{"instruction": e["instruction"], "response": e["refusal"], "label": "reject"} for e in ex[:6]]
-    qs += [{"instruction": ex[k]["instruction"], "response": text, "label": "irrelevant"} for k, text in IRRELEVANT_ANSWERS.items()]
-    return qs
+    return default_bank("label")
 
 
 def ensure_test_questions(s: Session) -> None:
@@ -83,7 +66,7 @@ def ensure_test_questions(s: Session) -> None:
             set_test_questions(s, defaults())
 
 
-def set_test_questions(s: Session, questions: Sequence[dict]) -> int:
+def set_test_questions(s: Session, questions: Sequence[dict], *, by: User | None = None, address: str | None = None) -> int:
     """Replace a test's questions. Each question has a ``score`` (0-6: the rating test) or a
     ``label`` (a verdict: the label test); a list may hold both tests, and each test it holds is
     replaced as a whole while the other stays."""
@@ -104,53 +87,137 @@ def set_test_questions(s: Session, questions: Sequence[dict]) -> int:
     for task in tasks:
         for old in test_questions(s, task):
             s.delete(old)
+        # attempts drawn from the old bank and not yet submitted are void (not counted); each draws again
+        s.execute(delete(TestAttempt).where(TestAttempt.task == task, TestAttempt.finished_at.is_(None)))
     s.add_all(TestQuestion(instruction=q["instruction"], response=q["response"], score=q.get("score"), label=q.get("label"))
               for q in questions)
+    if by is not None:
+        counts = {task: sum(1 for q in questions if (q.get("label") is not None) == (task == "label")) for task in sorted(tasks)}
+        audit.record(s, "test_replaced", user=by, address=address, questions=counts)
     s.commit()
     return len(questions)
 
 
-def missed_answers(questions: Sequence[TestQuestion], answers: dict[int, int | str], settings: ServerSettings) -> list[dict]:
-    """The questions an attempt got wrong, each with why, for the annotator to review. Why, not the
-    key: "wrong side" (safe vs unsafe ranks) or "too far" (more than the tolerance from the key) for
-    ranks, "wrong label" for verdicts, so a retry still has to be a reading of the guideline."""
-    missed = []
-    for number, q in enumerate(questions, start=1):
-        answer = answers.get(q.id)
-        if answer is None:
-            reason = "unanswered"
-        elif q.label is not None:
-            if answer == q.label:
-                continue
-            reason = "wrong_label"
-        elif not isinstance(answer, int):
-            reason = "unanswered"
-        elif is_safe_rank(answer) != is_safe_rank(q.score):
-            reason = "wrong_side"
-        elif abs(answer - q.score) > settings.test_tolerance:
-            reason = "too_far"
-        else:
-            continue
-        missed.append({"id": q.id, "number": number, "answer": answer, "reason": reason})
-    return missed
+def _is_right(q: TestQuestion, answer, settings: ServerSettings) -> bool:
+    if q.label is not None:
+        return answer == q.label
+    if not isinstance(answer, int) or isinstance(answer, bool):
+        return False
+    return is_safe_rank(answer) == is_safe_rank(q.score) and abs(answer - q.score) <= settings.test_tolerance
+
+
+#: Feedback groups of the rating test: the guideline's bands of ranks, which an annotator re-reads.
+RANK_BANDS = (("ranks_0_1", 0, 1), ("ranks_2_3", 2, 3), ("ranks_4_6", 4, 6))
+
+
+def _group(q: TestQuestion) -> str:
+    if q.label is not None:
+        return q.label
+    return next(name for name, lo, hi in RANK_BANDS if lo <= q.score <= hi)
+
+
+def feedback(questions: Sequence[TestQuestion], answers: dict[int, int | str], settings: ServerSettings) -> list[dict]:
+    """What an attempt teaches: per part of the guideline (a band of ranks, or a verdict), how many of
+    its questions were right. Never which question was wrong or which way: with per-question reasons
+    a second attempt could be set from the first one's feedback, without reading anything. Each
+    attempt draws other questions, so these counts give nothing away about the next."""
+    groups: dict[str, dict] = {}
+    for q in questions:
+        g = groups.setdefault(_group(q), {"group": _group(q), "total": 0, "right": 0})
+        g["total"] += 1
+        g["right"] += _is_right(q, answers.get(q.id), settings)
+    order = [name for name, _, _ in RANK_BANDS] + list(LABEL_VALUES)
+    return sorted(groups.values(), key=lambda g: order.index(g["group"]))
+
+
+def _failures(s: Session, user: User, task: str, settings: ServerSettings) -> list[TestAttempt]:
+    since = now() - timedelta(seconds=settings.test_cooldown_s)
+    return list(s.scalars(select(TestAttempt).where(TestAttempt.user_id == user.id, TestAttempt.task == task,
+                                                    TestAttempt.finished_at.is_not(None), TestAttempt.finished_at >= since,
+                                                    TestAttempt.passed.is_(False)).order_by(TestAttempt.finished_at)))
+
+
+def next_attempt_at(s: Session, user: User, task: str, settings: ServerSettings) -> datetime | None:
+    """None when the annotator may take the test now; else the time (UTC) they may again: after
+    ``test_attempts`` failed attempts within ``test_cooldown_s``, the oldest of them must age out."""
+    failures = _failures(s, user, task, settings)
+    if len(failures) < settings.test_attempts:
+        return None
+    return failures[-settings.test_attempts].finished_at + timedelta(seconds=settings.test_cooldown_s)
+
+
+def attempts_left(s: Session, user: User, task: str, settings: ServerSettings) -> int:
+    return max(0, settings.test_attempts - len(_failures(s, user, task, settings)))
+
+
+def _open_attempt(s: Session, user: User, task: str) -> TestAttempt | None:
+    return s.scalar(select(TestAttempt).where(TestAttempt.user_id == user.id, TestAttempt.task == task,
+                                              TestAttempt.finished_at.is_(None)).order_by(TestAttempt.id.desc()).limit(1))
+
+
+def _stratified(questions: list[TestQuestion], size: int, rng: random.Random) -> list[TestQuestion]:
+    """``size`` questions drawn at random, each part of the guideline (``_group``) in the bank's
+    proportion (largest remainders), so that every draw is about as hard as any other."""
+    if size >= len(questions):
+        picked = list(questions)
+    else:
+        groups: dict[str, list[TestQuestion]] = {}
+        for q in questions:
+            groups.setdefault(_group(q), []).append(q)
+        shares = {g: size * len(qs) / len(questions) for g, qs in groups.items()}
+        counts = {g: int(v) for g, v in shares.items()}
+        for g in sorted(shares, key=lambda g: shares[g] - counts[g], reverse=True)[: size - sum(counts.values())]:
+            counts[g] += 1
+        picked = [q for g, qs in groups.items() for q in rng.sample(qs, counts[g])]
+    rng.shuffle(picked)
+    return picked
+
+
+def draw(s: Session, user: User, task: str, settings: ServerSettings) -> TestAttempt:
+    """The annotator's attempt at a test: the one drawn and not yet submitted, else a fresh draw of
+    ``test_size`` questions from the bank (refused with 429 while the cool-down lasts). Opening the
+    test again shows the same draw: a new one comes only with a new attempt."""
+    check_task(task)
+    attempt = _open_attempt(s, user, task)
+    if attempt is not None:
+        return attempt
+    wait = next_attempt_at(s, user, task, settings)
+    if wait is not None:
+        raise WorkflowError(f"已有 {settings.test_attempts} 次未通过，请在 {wait:%Y-%m-%d %H:%M} UTC 之后再试，其间请重读评分标准 "
+                            f"({settings.test_attempts} failed attempts: you can take the {task} test again after "
+                            f"{wait:%Y-%m-%d %H:%M} UTC; meanwhile re-read the guideline)", 429)
+    bank = test_questions(s, task)
+    if not bank:
+        raise WorkflowError(f"no {task} test questions are set")
+    picked = _stratified(bank, settings.test_size, random.SystemRandom())
+    attempt = TestAttempt(user_id=user.id, task=task, questions=[q.id for q in picked], total=len(picked))
+    s.add(attempt)
+    s.commit()
+    return attempt
+
+
+def drawn_questions(s: Session, attempt: TestAttempt) -> list[TestQuestion]:
+    by_id = {q.id: q for q in s.scalars(select(TestQuestion).where(TestQuestion.id.in_(attempt.questions or [])))}
+    return [by_id[i] for i in attempt.questions or [] if i in by_id]
 
 
 def grade_test(s: Session, user: User, answers: dict[int, int | str], settings: ServerSettings, *,
                address: str | None = None, task: str = "rating") -> tuple[TestAttempt, list[dict]]:
-    """Grade an attempt at one test; returns it and the questions it missed (see ``missed_answers``)."""
-    questions = test_questions(s, task)
-    if not questions:
-        raise WorkflowError(f"no {task} test questions are set")
-    missed = missed_answers(questions, answers, settings)
-    correct = len(questions) - len(missed)
-    passed = correct / len(questions) >= settings.pass_mark
-    attempt = TestAttempt(user_id=user.id, correct=correct, total=len(questions), passed=passed)
-    s.add(attempt)
-    if passed and not is_qualified(user, task):  # the test grants the right to rate: a permission change, audited
+    """Grade the annotator's attempt (drawn now if they never opened the test) on the questions it
+    drew; answers to other questions count for nothing. Every attempt is audited. Returns the
+    attempt and its :func:`feedback`."""
+    attempt = draw(s, user, task, settings)
+    questions = drawn_questions(s, attempt)
+    correct = sum(_is_right(q, answers.get(q.id), settings) for q in questions)
+    attempt.correct, attempt.total, attempt.finished_at = correct, len(questions), now()
+    attempt.passed = bool(questions) and correct / len(questions) >= settings.pass_mark
+    audit.record(s, "test_attempt", user=user, address=address, task=task, attempt_id=attempt.id, correct=correct,
+                 total=len(questions), passed=attempt.passed)
+    if attempt.passed and not is_qualified(user, task):  # the test grants the right to rate: a permission change, audited
         if task == "label":
             user.qualified_label = True
         else:
             user.qualified = True
         audit.record(s, "qualified", user=user, address=address, correct=correct, total=len(questions), task=task)
     s.commit()
-    return attempt, missed
+    return attempt, feedback(questions, answers, settings)

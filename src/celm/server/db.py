@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 
 from sqlalchemy import create_engine, event
@@ -14,8 +15,22 @@ class Base(DeclarativeBase):
     pass
 
 
+def create_private(url: str) -> None:
+    """Create a new SQLite database file readable by its owner only (0600): it holds password hashes
+    and the audit trail. SQLite gives its -wal and -shm files the same mode. An existing file keeps
+    its mode (an operator may have chosen one)."""
+    from celm.server.backup import sqlite_path
+
+    path = sqlite_path(url)
+    if path is None or path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        create_private(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -42,6 +57,7 @@ def migrate(url: str) -> None:
     from alembic import command
     from alembic.config import Config
 
+    create_private(url)
     cfg = Config()
     cfg.set_main_option("script_location", str(files("celm.server") / "migrations"))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))

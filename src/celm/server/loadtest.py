@@ -76,7 +76,7 @@ async def _annotator(base: str, username: str, result: LoadResult, budget: list[
         csrf = (await client.get("/api/me")).json()["csrf"]
         while not stop.is_set() and budget[0] > 0:
             try:
-                item = (await client.get("/api/next")).json()["item"]
+                item = (await client.post("/api/next", headers={"X-CSRF-Token": csrf})).json()["item"]
                 if item is None:
                     return
                 budget[0] -= 1

@@ -23,6 +23,8 @@ class User(Base):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
+    # the name as compared (NFKC + case-folded, celm.server.usernames): "Admin" and "ａｄｍｉｎ" are "admin" (migration 0005)
+    name_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
     qualified: Mapped[bool] = mapped_column(Boolean, default=False)  # passed the competence test (0-6 ratings)
@@ -34,10 +36,12 @@ class User(Base):
 
 class WebSession(Base):
     __tablename__ = "sessions"
+    # SHA-256 of the cookie's token (hex): a copy of the database opens no session (migration 0005)
     token: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     csrf: Mapped[str] = mapped_column(String(64))
     last_seen: Mapped[datetime] = mapped_column(DateTime, default=now)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)  # for the absolute lifetime
 
 
 class TestQuestion(Base):
@@ -51,13 +55,19 @@ class TestQuestion(Base):
 
 
 class TestAttempt(Base):
+    """One attempt at a test: drawn (``questions``: the ids shown) when the annotator opens the test,
+    graded when they submit (``finished_at`` set). Migration 0005 added the draw."""
+
     __tablename__ = "test_attempts"
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    correct: Mapped[int] = mapped_column(Integer)
-    total: Mapped[int] = mapped_column(Integer)
-    passed: Mapped[bool] = mapped_column(Boolean)
+    task: Mapped[str] = mapped_column(String(16), default="rating")
+    questions: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    correct: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    passed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class Batch(Base):
@@ -101,6 +111,8 @@ class Assignment(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     round: Mapped[int] = mapped_column(Integer, default=1)
     slot: Mapped[int] = mapped_column(Integer)  # 1 or 2: a third concurrent grab of an item fails on the constraint
+    # when the item was claimed: a claim never rated is released after settings.claim_ttl_s (migration 0005)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime, default=now, nullable=True)
     __table_args__ = (UniqueConstraint("item_id", "user_id", "round"), UniqueConstraint("item_id", "round", "slot"))
 
 

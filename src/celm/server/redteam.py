@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from celm.server import audit
 from celm.server.errors import WorkflowError, require
 from celm.server.models import RedTeamAttempt, User
 from celm.server.settings import ServerSettings
@@ -40,7 +41,8 @@ def recent_attempts(s: Session, user: User, limit: int = 20) -> list[RedTeamAtte
                           .order_by(RedTeamAttempt.id.desc()).limit(limit)))
 
 
-def redteam_attempt(s: Session, user: User, prompt: str, scenario: str, model_spec: str, settings: ServerSettings) -> RedTeamAttempt:
+def redteam_attempt(s: Session, user: User, prompt: str, scenario: str, model_spec: str, settings: ServerSettings, *,
+                    address: str | None = None) -> RedTeamAttempt:
     from celm.judge import get_judge
     from celm.models import GenerationParams, GenerationRequest
     from celm.models.prompts import build_messages
@@ -60,16 +62,21 @@ def redteam_attempt(s: Session, user: User, prompt: str, scenario: str, model_sp
     attempt = RedTeamAttempt(user_id=user.id, prompt=prompt[:10000], scenario=scenario, model=model_spec,
                              response=result.text, judge_label=verdict.label, judge_p_risk=float(verdict.p_risk))
     s.add(attempt)
+    s.flush()
+    audit.record(s, "redteam_attempt", user=user, address=address, attempt_id=attempt.id, scenario=scenario, model=model_spec,
+                 judge_label=verdict.label)
     s.commit()
     return attempt
 
 
-def mark_attempt(s: Session, user: User, attempt_id: int, unsafe: bool, notes: str = "") -> RedTeamAttempt:
+def mark_attempt(s: Session, user: User, attempt_id: int, unsafe: bool, notes: str = "", *,
+                 address: str | None = None) -> RedTeamAttempt:
     require(user, "redteamer")
     attempt = s.get(RedTeamAttempt, attempt_id)
     if attempt is None or attempt.user_id != user.id:
         raise WorkflowError("no such attempt of yours", 404)
     attempt.unsafe, attempt.notes = bool(unsafe), (notes or "")[:5000]
+    audit.record(s, "redteam_mark", user=user, address=address, attempt_id=attempt.id, unsafe=bool(unsafe))
     s.commit()
     return attempt
 

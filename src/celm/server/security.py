@@ -1,8 +1,10 @@
-"""Passwords (argon2), sessions (random token in a signed, HttpOnly cookie, stored server-side,
-expiring when idle), CSRF tokens on every state-changing request, and a login rate limit."""
+"""Passwords (argon2), sessions (random token in a signed, HttpOnly cookie, stored server-side as
+its SHA-256 only, expiring when idle and after an absolute lifetime), CSRF tokens on every
+state-changing request, and a login rate limit."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import threading
 import time
@@ -30,9 +32,10 @@ DUMMY_HASH = _hasher.hash("celm-no-such-user")
 
 
 def security_headers(nonce: str) -> dict[str, str]:
-    """Headers on every response: a CSP that allows only the app's own styles (by nonce), no
-    scripts and no framing; no MIME sniffing; no referrer to other sites."""
-    csp = (f"default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self' data:; form-action 'self'; "
+    """Headers on every response: a CSP that allows only the app's own styles (by nonce), scripts
+    only from the app's own static files (the annotate page's keys; never inline), no framing; no
+    MIME sniffing; no referrer to other sites."""
+    csp = (f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'self'; img-src 'self' data:; form-action 'self'; "
            "frame-ancestors 'none'; base-uri 'none'")
     return {"Content-Security-Policy": csp, "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "same-origin"}
@@ -53,14 +56,21 @@ def verify_password(stored: str, password: str) -> bool:
         return False
 
 
+def token_digest(token: str) -> str:
+    """What the sessions table holds for a token: a stolen database or backup opens no session."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 class Sessions:
-    def __init__(self, secret: str, ttl_s: int):
+    def __init__(self, secret: str, ttl_s: int, max_s: int):
         self.signer = Signer(secret, salt="celm-session")
         self.ttl = timedelta(seconds=ttl_s)
+        self.max_age = timedelta(seconds=max_s)
 
     def start(self, s: Session, user: User) -> tuple[str, WebSession]:
         token = secrets.token_urlsafe(32)
-        ws = WebSession(token=token, user_id=user.id, csrf=secrets.token_urlsafe(32), last_seen=now())
+        t = now()
+        ws = WebSession(token=token_digest(token), user_id=user.id, csrf=secrets.token_urlsafe(32), last_seen=t, created_at=t)
         s.add(ws)
         s.commit()
         return self.signer.sign(token).decode(), ws
@@ -72,11 +82,11 @@ class Sessions:
             token = self.signer.unsign(cookie).decode()
         except BadSignature:
             return None
-        ws = s.get(WebSession, token)
+        ws = s.get(WebSession, token_digest(token))
         if ws is None:
             return None
         t = now()
-        if t - ws.last_seen > self.ttl:
+        if t - ws.last_seen > self.ttl or t - (ws.created_at or ws.last_seen) > self.max_age:
             s.delete(ws)
             s.commit()
             return None

@@ -14,10 +14,13 @@ refusal they all raise is :class:`celm.server.errors.WorkflowError`.
 from __future__ import annotations
 
 import random
+import time
+from datetime import timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from celm.data.records import SAFETY_LABELS
 from celm.server import audit
@@ -45,7 +48,7 @@ def claim_slot(s: Session, item_id: int, user: User) -> Item | None:
     item = s.get(Item, item_id)
     s.refresh(item)
     try:
-        s.add(Assignment(item_id=item.id, user_id=user.id, round=item.round, slot=item.assigned))
+        s.add(Assignment(item_id=item.id, user_id=user.id, round=item.round, slot=item.assigned, claimed_at=now()))
         s.commit()
         return item
     except IntegrityError:  # the user already holds it: the rollback gives the slot back too
@@ -53,30 +56,127 @@ def claim_slot(s: Session, item_id: int, user: User) -> Item | None:
         return None
 
 
-def next_item(s: Session, user: User) -> Item | None:
-    """The annotator's next item: one assigned and not yet rated, else a new assignment on an item
-    that still needs a second (or first) annotator. Never an item the annotator already rated."""
+def _rated_by(user: User):
+    # NOT EXISTS on (item, user, ...) hits the unique indexes: constant work per row, however many ratings there are
+    return select(RatingRow.id).where(RatingRow.item_id == Item.id, RatingRow.user_id == user.id,
+                                      RatingRow.role == "annotator", RatingRow.round == Item.round).exists()
+
+
+def _task_ok(user: User):
+    """Only batches of a task the annotator passed the test for (the rating test, the label test)."""
     require(user, "annotator")
     tasks = [task for task in TASKS if is_qualified(user, task)]
     if not tasks:
         raise WorkflowError("pass the competence test first", 403)
-    # only batches of a task the annotator passed the test for (the rating test, the label test)
-    task_ok = Item.batch_id.in_(select(Batch.id).where(Batch.task.in_(tasks))) if len(tasks) == 1 else True
-    # NOT EXISTS on (item, user, ...) hits the unique indexes: constant work per row, however many ratings there are
-    rated = select(RatingRow.id).where(RatingRow.item_id == Item.id, RatingRow.user_id == user.id,
-                                       RatingRow.role == "annotator", RatingRow.round == Item.round).exists()
-    mine = s.scalar(select(Item).join(Assignment, (Assignment.item_id == Item.id) & (Assignment.round == Item.round))
-                    .where(Assignment.user_id == user.id, Item.status == "open", ~rated, task_ok).order_by(Item.id).limit(1))
-    if mine:
-        return mine
+    return Item.batch_id.in_(select(Batch.id).where(Batch.task.in_(tasks))) if len(tasks) == 1 else True
+
+
+def held_item(s: Session, user: User, exclude: int | None = None) -> Item | None:
+    """The item the annotator holds and has not rated yet, if any. Reads only: what a GET shows."""
+    q = (select(Item).join(Assignment, (Assignment.item_id == Item.id) & (Assignment.round == Item.round))
+         .where(Assignment.user_id == user.id, Item.status == "open", ~_rated_by(user), _task_ok(user)))
+    if exclude is not None:
+        q = q.where(Item.id != exclude)
+    return s.scalar(q.order_by(Item.id).limit(1))
+
+
+def _candidates(s: Session, user: User, exclude: int | None = None, limit: int = 32) -> list[int]:
     held = select(Assignment.id).where(Assignment.item_id == Item.id, Assignment.user_id == user.id,
                                        Assignment.round == Item.round).exists()
+    q = select(Item.id).where(Item.status == "open", Item.assigned < 2, ~held, _task_ok(user))
+    if exclude is not None:
+        q = q.where(Item.id != exclude)
+    return list(s.scalars(q.order_by(Item.assigned.desc(), Item.id).limit(limit)))
+
+
+def work_waiting(s: Session, user: User) -> bool:
+    """Whether the annotator holds an item or could claim one (reads only)."""
+    return held_item(s, user) is not None or bool(_candidates(s, user, limit=1))
+
+
+def _unclaim(s: Session, a: Assignment) -> None:
+    """Give an unrated claim back: the item's count drops, and a remaining holder of slot 2 moves to
+    slot 1, so the next claim (which takes slot ``assigned + 1``) finds its slot free."""
+    item_id, rnd = a.item_id, a.round
+    s.delete(a)
+    s.flush()  # its slot is free before the other holder moves into it (unique item, round, slot)
+    s.execute(update(Item).where(Item.id == item_id, Item.assigned > 0).values(assigned=Item.assigned - 1))
+    s.execute(update(Assignment).where(Assignment.item_id == item_id, Assignment.round == rnd, Assignment.slot == 2)
+              .values(slot=1))
+
+
+def _unrated_claims(user_id=None):
+    rated = select(RatingRow.id).where(RatingRow.item_id == Assignment.item_id, RatingRow.user_id == Assignment.user_id,
+                                       RatingRow.role == "annotator", RatingRow.round == Assignment.round).exists()
+    q = select(Assignment).join(Item, (Item.id == Assignment.item_id) & (Item.round == Assignment.round)).where(
+        Item.status == "open", ~rated)
+    return q if user_id is None else q.where(Assignment.user_id == user_id)
+
+
+#: when each database (by URL) was last swept for stale claims, in this process (time.monotonic)
+_last_sweep: dict[str, float] = {}
+
+
+def release_stale_claims(s: Session, settings: ServerSettings | None = None) -> int:
+    """Claims never rated within ``claim_ttl_s`` go back to the queue, so an annotator who walks away
+    does not hold items for ever; audited as one ``claims_expired`` entry.
+
+    Swept at most once per ``min(60 s, ttl / 2)`` per process: a claim then lives at most 1.5 ttl,
+    and the claim path (50 annotators at once) does not pay a scan of every assignment each time.
+    Another process sweeping the same claims at once wins; this one gives up quietly."""
+    ttl = (settings or ServerSettings()).claim_ttl_s
+    key, clock = str(s.get_bind().url), time.monotonic()
+    if clock - _last_sweep.get(key, float("-inf")) < min(60.0, ttl / 2):
+        return 0
+    _last_sweep[key] = clock
+    stale = list(s.scalars(_unrated_claims().where(Assignment.claimed_at < now() - timedelta(seconds=ttl))
+                           .order_by(Assignment.id).limit(500)))
+    if not stale:
+        return 0
+    try:
+        for a in stale:
+            _unclaim(s, a)
+        audit.record(s, "claims_expired", items=sorted({a.item_id for a in stale}), claims=len(stale), ttl_s=ttl)
+        s.commit()
+    except (StaleDataError, OperationalError):  # released by another process meanwhile (or its write lock held)
+        s.rollback()
+        return 0
+    return len(stale)
+
+
+def release_claims_of(s: Session, user: User) -> list[int]:
+    """Give back every unrated claim of ``user`` (a disabled account's items go to others at once);
+    no commit: the caller's change commits with it. The items' ids."""
+    claims = list(s.scalars(_unrated_claims(user.id).order_by(Assignment.id)))
+    for a in claims:
+        _unclaim(s, a)
+    return [a.item_id for a in claims]
+
+
+def skip_item(s: Session, user: User, item_id: int, *, address: str | None = None) -> None:
+    """The annotator gives back an item they hold and have not rated (another annotator takes it)."""
+    require(user, "annotator")
+    claim = s.scalar(_unrated_claims(user.id).where(Assignment.item_id == item_id))
+    if claim is None:
+        raise WorkflowError("你没有领取这一条，或已评过 (you hold no unrated claim on this item)", 404)
+    _unclaim(s, claim)
+    audit.record(s, "skip", user=user, address=address, item_id=item_id)
+    s.commit()
+
+
+def next_item(s: Session, user: User, settings: ServerSettings | None = None, exclude: int | None = None) -> Item | None:
+    """The annotator's next item: one assigned and not yet rated, else a new assignment on an item
+    that still needs a second (or first) annotator. Never an item the annotator already rated, nor
+    ``exclude`` (the one just skipped). This claims: call it for a POST only, never for a page view."""
+    release_stale_claims(s, settings)
+    mine = held_item(s, user, exclude)
+    if mine:
+        return mine
     rng = random.Random()
     for _ in range(10):
         # the first open items (half-taken ones first, to finish items), tried in a random order so that
         # fifty annotators asking at once do not all fight over the same row
-        candidates = list(s.scalars(select(Item.id).where(Item.status == "open", Item.assigned < 2, ~held, task_ok)
-                                    .order_by(Item.assigned.desc(), Item.id).limit(32)))
+        candidates = _candidates(s, user, exclude)
         if not candidates:
             return None
         rng.shuffle(candidates)
@@ -85,6 +185,15 @@ def next_item(s: Session, user: User) -> Item | None:
             if item is not None:
                 return item
     return None
+
+
+def progress(s: Session, user: User, batch_id: int) -> dict:
+    """A batch's progress for the annotate page: the team's items done and left, the annotator's ratings in it."""
+    done = s.scalar(select(func.count()).select_from(Item).where(Item.batch_id == batch_id, Item.status == "done")) or 0
+    total = s.scalar(select(func.count()).select_from(Item).where(Item.batch_id == batch_id)) or 0
+    mine = s.scalar(select(func.count()).select_from(RatingRow).join(Item, Item.id == RatingRow.item_id).where(
+        Item.batch_id == batch_id, RatingRow.user_id == user.id, RatingRow.role == "annotator", RatingRow.round == Item.round)) or 0
+    return {"team_done": done, "team_left": total - done, "mine": mine, "total": total}
 
 
 def _check_value(batch: Batch, score, label) -> tuple[int | None, str | None]:

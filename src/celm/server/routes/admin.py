@@ -57,7 +57,7 @@ def test_admin_set(request, auth):
     if not isinstance(questions, list):
         raise WorkflowError("expected a list of {instruction, response, score} (the rating test) or "
                             "{instruction, response, label} (the label test)")
-    competence.set_test_questions(auth.db, questions)
+    competence.set_test_questions(auth.db, questions, by=auth.user, address=auth.address)
     return RedirectResponse("/admin/test", status_code=303)
 
 

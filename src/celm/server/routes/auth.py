@@ -98,7 +98,7 @@ def logged_in(db: Session, sessions, user: User, address: str | None):
 
 @roles.route("POST", "/logout", ANY)
 def logout(request, auth):
-    users.end_session(auth.db, auth.session)
+    users.end_session(auth.db, auth.session, address=auth.address)
     resp = RedirectResponse("/login", status_code=303)
     resp.delete_cookie(SESSION_COOKIE)
     return resp

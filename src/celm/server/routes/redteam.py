@@ -22,14 +22,14 @@ def redteam_page(request, auth):
 def redteam_submit(request, auth):
     f = auth.form
     redteam.redteam_attempt(auth.db, auth.user, str(f.get("prompt", "")), str(f.get("scenario", "")),
-                            str(f.get("model", "")), settings_of(request))
+                            str(f.get("model", "")), settings_of(request), address=auth.address)
     return RedirectResponse("/redteam", status_code=303)
 
 
 @roles.route("POST", "/redteam/{attempt_id}/mark", ("redteamer",))
 def redteam_mark(request, auth, attempt_id):
     redteam.mark_attempt(auth.db, auth.user, int_field(attempt_id, "attempt_id"), auth.form.get("unsafe") == "1",
-                         str(auth.form.get("notes", "")))
+                         str(auth.form.get("notes", "")), address=auth.address)
     return RedirectResponse("/redteam", status_code=303)
 
 
