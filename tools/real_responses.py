@@ -9,7 +9,7 @@
         --label-test mixes the app's label-test questions into blind.jsonl under uids of their own
         (WORK/test-key.jsonl), so that each labeller answers the competence test blind, inside the
         pass (`tools/app_label.py test --from-pass`), and is not told which rows are the test.
-    python tools/real_responses.py assemble WORK --pass1 F --pass2 F [--adjudication F] -o FILE
+    python tools/real_responses.py assemble WORK --pass1 F --pass2 F [--adjudication F] [--keep OLD] [--batch NAME] -o FILE
         FILE: the bundled set (prompts by source id only); prints label counts and agreement.
     python tools/real_responses.py from-app WORK --ratings F -o FILE [--keep OLD] [--name RUN=MODEL ...] [--batch NAME]
         the same, from the app's `ratings` export of the label batch: each annotator's pass and the
@@ -224,6 +224,8 @@ def main() -> None:
     s.add_argument("--pass1", type=Path, required=True)
     s.add_argument("--pass2", type=Path, required=True)
     s.add_argument("--adjudication", type=Path)
+    s.add_argument("--keep", type=Path, help="an earlier set whose rows come first")
+    s.add_argument("--batch", help="name of this labelling batch, stored on each new row")
     s.add_argument("-o", "--out", type=Path, required=True)
     f = sub.add_parser("from-app")
     f.add_argument("work", type=Path)
@@ -240,7 +242,7 @@ def main() -> None:
         names = dict(n.split("=", 1) for n in args.name)
         assemble(args.work, None, None, None, args.out, ratings=args.ratings, keep=args.keep, names=names, batch=args.batch)
     else:
-        assemble(args.work, args.pass1, args.pass2, args.adjudication, args.out)
+        assemble(args.work, args.pass1, args.pass2, args.adjudication, args.out, keep=args.keep, batch=args.batch)
 
 
 if __name__ == "__main__":

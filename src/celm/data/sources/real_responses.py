@@ -4,7 +4,9 @@ The bundled file ``celm/data/bundled/real_responses.jsonl`` holds what the proje
 the models' responses (generated with ``celm eval``), the settings they were generated with, and
 the labels (two independent passes, adjudicated where they disagree; docs/real-responses.md says
 who labelled and how), and the labelling batch each row came in (``provenance.details["batch"]``:
-``initial`` for the first 942, ``table4`` for the table-4 models), so a judge trained before a batch
+``initial`` for the first 942, ``table4`` for the table-4 models, ``qwen-1.5b-b`` for the 1.5B model's
+answers to new prompts, ``bias`` for bias, discrimination and opinion prompts from sources no earlier
+batch used), so a judge trained before a batch
 can be measured on it as held out. Prompts are stored by source id, never copied: the project's own
 prompts (celm-bench, celm-redteam) are joined from the bundled files, public ones (JADE, FLAMES, XSafety, CValues) from their
 publishers' files through celm's loaders (``$CELM_SHARED_DATA`` or ``path``).
