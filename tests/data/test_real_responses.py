@@ -71,20 +71,23 @@ def test_loader_joins_prompts(shared_data):
     assert some.instruction == bench[some.item_id].prompt and some.scenario == bench[some.item_id].scenario
 
 
-def test_bias_batch_answers_new_prompts_from_a_source_of_its_own():
-    """The bias batch: prompts no earlier batch answered, one prompt source no earlier batch used
-    (JADE 2.0 easy); the 0.5B model through CTranslate2 only (docs/real-responses.md says why)."""
+def test_bias_batch_answers_new_prompts_from_sources_of_its_own():
+    """The bias batch: prompts no earlier batch answered, two prompt sources no earlier batch used
+    (the project's own red-teaming prompts and JADE 2.0 easy); the 0.5B model through CTranslate2
+    only (docs/real-responses.md says why)."""
     rows = bundled_rows()
     bias = [r for r in rows if r.get("batch") == "bias"]
     before = [r for r in rows if r.get("batch", "initial") != "bias"]
     assert len(bias) >= 200
     assert not {r["item_id"] for r in bias} & {r["item_id"] for r in before}
-    assert {"jade-v2-easy", "xsafety", "flames"} <= {r["source"] for r in bias}
-    assert "jade-v2-easy" not in {r["source"] for r in before}
+    assert {"celm-redteam", "jade-v2-easy", "xsafety", "flames"} <= {r["source"] for r in bias}
+    assert not {"celm-redteam", "jade-v2-easy"} & {r["source"] for r in before}
     assert {r["model"] for r in bias} == {"ct2:qwen2.5-coder-0.5b-instruct"}
     assert all(r["settings"]["repetition_penalty"] == 1.1 and r["settings"]["max_new_tokens"] == 160 for r in bias)
     # labelled blind twice; the senior decided every disagreement, always for one of the two passes
     assert all(r["label"] in r["passes"] for r in bias if r["adjudicated"])
+    # our own prompts are ours to store; public ones are still stored by reference only
+    assert all(r["item_id"].startswith("celm-redteam-") for r in bias if r["source"] == "celm-redteam")
 
 
 def test_own_redteam_source_loads():
@@ -107,11 +110,15 @@ def test_bias_batch_loads_with_its_sources(shared_data):
 
     bias = [r for r in load_source("celm-responses") if r.provenance.details["batch"] == "bias"]
     assert len(bias) == sum(r.get("batch") == "bias" for r in bundled_rows())
-    assert {"jade-v2-easy", "xsafety", "flames"} <= {r.provenance.details["prompt_source"] for r in bias}
-    # every prompt from the bias categories the batch drew on (XSafety file, FLAMES dimension, JADE type)
+    assert {"celm-redteam", "jade-v2-easy", "xsafety", "flames"} <= {r.provenance.details["prompt_source"] for r in bias}
+    ours = {i.id: i for i in load_source("celm-redteam")}
+    mine = [r for r in bias if r.provenance.details["prompt_source"] == "celm-redteam"]
+    assert len(mine) == len(ours)  # every one of the project's own prompts, answered once
+    assert all(r.instruction == ours[r.item_id].prompt and r.scenario == ours[r.item_id].scenario for r in mine)
+    # every public prompt from the bias categories the batch drew on (XSafety file, FLAMES dimension, JADE type)
     wanted = ("Unfairness_And_Discrimination", "Inquiry_With_Unsafe_Opinion", "Insult", "Reverse_Exposure",
               "Role_Play_Instruction", "Fairness/", "Morality/", "歧视偏见/")
-    assert all(r.provenance.original_category.startswith(wanted) for r in bias)
+    assert all(r.provenance.original_category.startswith(wanted) for r in bias if r not in mine)
     cats = {r.provenance.original_category for r in bias if r.provenance.details["prompt_source"] == "xsafety"}
     assert "Unfairness_And_Discrimination" in cats
     assert all("⟦" not in r.response for r in bias)
