@@ -165,26 +165,25 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def is_stale_partial(leftover: Path) -> bool:
+    """Whether a ``.NAME.PID.partial`` file or folder was left by a process that is gone (not this one)."""
+    pid = leftover.name.rsplit(".", 2)[-2]
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except PermissionError:
+        return False  # alive, but another user's
+    except OSError:
+        return True
+    return False
+
+
 def _remove_stale_partials(folder: Path, name: str) -> None:
     """Remove half-written joins left by processes that died (their pid is gone)."""
     for leftover in folder.glob(f".{name}.*.partial"):
-        pid = leftover.name.rsplit(".", 2)[-2]
-        try:
-            alive = pid.isdigit() and int(pid) != os.getpid() and _pid_alive(int(pid))
-        except OSError:
-            alive = False
-        if not alive:
+        if is_stale_partial(leftover):
             leftover.unlink(missing_ok=True)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def join_parts(parts: list[Path], target: Path, *, size: int | None, sha256: str | None,
