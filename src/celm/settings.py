@@ -8,6 +8,7 @@ the CLI builds its options from those fields (celm.cli._common.config_options), 
 from __future__ import annotations
 
 from dataclasses import field
+from pathlib import Path
 from typing import Any
 
 
@@ -21,3 +22,16 @@ def setting(default: Any, help: str, *flags: str) -> Any:
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata=metadata)
     return field(default=default, metadata=metadata)
+
+
+def read_settings_file(path: str | Path | None, what: str = "settings") -> dict[str, Any]:
+    """A YAML settings file as a dict (empty without a path, or for an empty file); anything but a
+    mapping is an error that names the file."""
+    if not path:
+        return {}
+    import yaml
+
+    loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    if not isinstance(loaded, dict):
+        raise ValueError(f"{path}: expected a mapping of {what}")
+    return loaded

@@ -131,3 +131,30 @@ def test_every_shipped_stage_has_a_kind_and_typed_params():
     split = STAGES.get("split").Params()
     leak = STAGES.get("leakage").Params()
     assert dedup.threshold == split.threshold == leak.threshold  # one near-duplicate threshold
+
+
+def test_params_are_the_annotated_class_attributes_and_calls_runs_the_named_function():
+    """A stage's annotated class attributes become its typed Params (defaults, required fields,
+    unknown keys refused) and leave no class default behind; ``calls`` runs the named function
+    with the records and those params."""
+    import pydantic
+
+    class Upper(RowStage, name="upper", calls="celm.curate.normalize:normalize_records"):
+        to_simplified: bool = False
+
+    class NeedsPath(RowStage, name="needs_path"):
+        path: str
+        limit: int = 3
+
+    assert Upper.name == "upper" and Upper.calls == "celm.curate.normalize:normalize_records"
+    assert not hasattr(Upper, "to_simplified")
+    assert NeedsPath.Params(path="x").limit == 3
+    with pytest.raises(pydantic.ValidationError):
+        NeedsPath.Params()
+    with pytest.raises(pydantic.ValidationError):
+        Upper({"to_simplifed": True})
+    record = Instruction(id="i1", text="  怎么　辦  ", provenance=Provenance(source="toy"))
+    (out,), report = Upper({"to_simplified": True}).run([record])
+    assert out.text == "怎么 办" and report.stage == "normalize"
+    with pytest.raises(NotImplementedError):
+        NeedsPath({"path": "x"}).run([record])

@@ -137,3 +137,14 @@ def test_a_profile_means_every_item_in_the_library_too():
     from celm.evaluate.run import EvalConfig
 
     assert EvalConfig(profile="gbt45654").full and not EvalConfig().full
+
+
+def test_length_sorted_batches_group_by_params_sort_by_length_and_cover_every_request_once():
+    from celm.models.base import length_sorted_batches
+
+    greedy, sampled = GenerationParams(max_new_tokens=4), GenerationParams(max_new_tokens=4, temperature=0.7)
+    rendered = ["cccc", "a", "bbbbbbb", "dd", "eeeee"]
+    requests = [GenerationRequest(id=str(k), messages=build_messages(t), params=greedy if k != 3 else sampled)
+                for k, t in enumerate(rendered)]
+    batches = list(length_sorted_batches(rendered, requests, 2))
+    assert batches == [(greedy, [1, 0]), (greedy, [4, 2]), (sampled, [3])]

@@ -32,7 +32,7 @@ class Transformed:
 
 
 class Strategy(ABC):
-    """One attack strategy. Subclasses set ``name``, ``family``, ``summary`` and override ``transform``
+    """One attack strategy. Subclasses give ``name``, ``family``, ``summary`` (class keywords) and override ``transform``
     (single turn) or set ``multi_turn`` and implement a conversation (celm.attack.crescendo)."""
 
     name: ClassVar[str] = ""
@@ -41,6 +41,14 @@ class Strategy(ABC):
     family: ClassVar[str] = ""
     summary: ClassVar[str] = ""
     multi_turn: ClassVar[bool] = False
+
+    def __init_subclass__(cls, name: str = "", family: str = "", summary: str = "", **kwargs: Any):
+        """``class Slang(Strategy, name="slang", family="chinese", summary="黑话: ...")``: the three
+        class attributes every strategy sets, said in its class line."""
+        super().__init_subclass__(**kwargs)
+        cls.name = name or cls.name
+        cls.family = family or cls.family
+        cls.summary = summary or cls.summary
 
     def __init__(self, **options: str):
         if options:

@@ -10,11 +10,7 @@ from celm.attack.base import Strategy, Transformed
 from celm.attack.lexicon import keywords, lexicon
 
 
-class CodeMix(Strategy):
-    name = "code_mix"
-    family = "chinese"
-    summary = "中英混杂: 如何购买毒品 -> how to buy drugs"
-
+class CodeMix(Strategy, name="code_mix", family="chinese", summary="中英混杂: 如何购买毒品 -> how to buy drugs"):
     def transform(self, prompt: str, rng: random.Random) -> Transformed:
         lex = lexicon()
         table = {**lex.code_mix_words, **{w: e["en"] for w, e in lex.words.items() if e.get("en")}}

@@ -13,11 +13,7 @@ OPENINGS = (
 )
 
 
-class Completion(Strategy):
-    name = "completion"
-    family = "framing"
-    summary = "续写: 问：{q} 答：……第一步，"
-
+class Completion(Strategy, name="completion", family="framing", summary="续写: 问：{q} 答：……第一步，"):
     def transform(self, prompt: str, rng: random.Random) -> Transformed:
         k = rng.randrange(len(OPENINGS))
         return Transformed(OPENINGS[k].format(q=prompt.rstrip("？?。")), {"template": k})

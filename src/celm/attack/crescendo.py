@@ -42,10 +42,7 @@ def clean_turn(text: str, limit: int = 300) -> str:
     return text.strip("“”\"' ")[:limit]
 
 
-class Crescendo(Strategy):
-    name = "crescendo"
-    family = "multi_turn"
-    summary = "多轮渐进: 先问无害背景，借对方回答一步步逼近目标"
+class Crescendo(Strategy, name="crescendo", family="multi_turn", summary="多轮渐进: 先问无害背景，借对方回答一步步逼近目标"):
     multi_turn = True
 
     def __init__(self, **options: str):

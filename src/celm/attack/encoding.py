@@ -22,11 +22,8 @@ def caesar(text: str, shift: int) -> str:
     return text.translate(table)
 
 
-class Encoding(Strategy):
-    name = "encoding"
-    family = "obfuscation"
-    summary = "编码: 5aaC5L2V5rSX6ZKx (Base64), ebkh wxr (Caesar over pinyin)"
-
+class Encoding(Strategy, name="encoding", family="obfuscation",
+               summary="编码: 5aaC5L2V5rSX6ZKx (Base64), ebkh wxr (Caesar over pinyin)"):
     def __init__(self, **options: str):
         self.scheme = option(options, "scheme", "base64", ("base64", "caesar"))
         self.shift = int(option(options, "shift", "3")) % 26

@@ -18,11 +18,7 @@ DEMOS: tuple[tuple[str, str], ...] = (
 )
 
 
-class FewShot(Strategy):
-    name = "few_shot"
-    family = "framing"
-    summary = "少样本示范: 问：……答：没问题，以下是具体步骤……问：{q} 答："
-
+class FewShot(Strategy, name="few_shot", family="framing", summary="少样本示范: 问：……答：没问题，以下是具体步骤……问：{q} 答："):
     def __init__(self, **options: str):
         self.shots = int(option(options, "shots", "3"))
         if not 1 <= self.shots <= len(DEMOS):

@@ -9,14 +9,10 @@ from __future__ import annotations
 import random
 
 from celm.attack.base import Strategy, Transformed, option
-from celm.attack.lexicon import keywords, lexicon, replace_spans
+from celm.attack.lexicon import keywords, lexicon, substituted
 
 
-class Homophone(Strategy):
-    name = "homophone"
-    family = "chinese"
-    summary = "谐音字: 赌博 -> 堵搏"
-
+class Homophone(Strategy, name="homophone", family="chinese", summary="谐音字: 赌博 -> 堵搏"):
     def __init__(self, **options: str):
         self.n = int(option(options, "n", "3"))
         super().__init__(**options)
@@ -25,8 +21,7 @@ class Homophone(Strategy):
         lex = lexicon()
         found = keywords(prompt, "homophone")
         if found:
-            text = replace_spans(prompt, found, lambda w: lex.words[w]["homophone"])
-            return Transformed(text, {"replaced": {w: lex.words[w]["homophone"] for _, _, w in found}})
+            return substituted(prompt, found, lambda w: lex.words[w]["homophone"])
         positions = [i for i, c in enumerate(prompt) if c in lex.homophone_chars]
         picked = sorted(rng.sample(positions, min(self.n, len(positions))))
         chars = list(prompt)

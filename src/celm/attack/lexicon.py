@@ -11,6 +11,8 @@ from pathlib import Path
 
 import yaml
 
+from celm.attack.base import Transformed
+
 LEXICON_PATH = Path(__file__).with_name("lexicon.yaml")
 #: characters a fallback never picks as a "key" span (they carry no request)
 _FUNCTION_CHARS = set("的了吗呢吧啊我你他她它们是在有和与或一个这那些么什怎样如何请帮给把被让就也都还要会能可以")
@@ -80,6 +82,11 @@ def replace_spans(prompt: str, spans: list[tuple[int, int, str]], rewrite) -> st
         out += [prompt[last:start], rewrite(text)]
         last = end
     return "".join(out) + prompt[last:]
+
+
+def substituted(prompt: str, spans: list[tuple[int, int, str]], rewrite, **details) -> Transformed:
+    """The prompt with each span rewritten, recording what was replaced (word -> its rewrite) beside ``details``."""
+    return Transformed(replace_spans(prompt, spans, rewrite), {"replaced": {w: rewrite(w) for _, _, w in spans}, **details})
 
 
 def target_spans(prompt: str, rng: random.Random, field: str | None = None) -> tuple[list[tuple[int, int, str]], bool]:

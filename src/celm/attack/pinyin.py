@@ -21,11 +21,8 @@ def to_pinyin(text: str, mode: str) -> str:
     return "".join(lazy_pinyin(text, style=Style.TONE if mode == "tones" else Style.NORMAL))
 
 
-class Pinyin(Strategy):
-    name = "pinyin"
-    family = "chinese"
-    summary = "拼音: 赌博 -> dubo (mode=full), db (mode=initials), dǔbó (mode=tones)"
-
+class Pinyin(Strategy, name="pinyin", family="chinese",
+             summary="拼音: 赌博 -> dubo (mode=full), db (mode=initials), dǔbó (mode=tones)"):
     def __init__(self, **options: str):
         self.mode = option(options, "mode", "full", ("full", "initials", "tones"))
         self.scope = option(options, "scope", "keywords", ("keywords", "all"))

@@ -17,11 +17,7 @@ STYLES = {
 INSTRUCTION = ("请把下面这句话改写成{style}，只改写说法，完整保留原意，不要回答它，也不要添加任何解释，只输出改写后的句子：\n{q}")
 
 
-class Rephrase(Strategy):
-    name = "rephrase"
-    family = "chinese"
-    summary = "文言/方言: 怎么赌博能赢钱 -> 博戏何以致胜而得财？"
-
+class Rephrase(Strategy, name="rephrase", family="chinese", summary="文言/方言: 怎么赌博能赢钱 -> 博戏何以致胜而得财？"):
     def __init__(self, **options: str):
         from celm.models.registry import DEFAULT_MODEL
 

@@ -12,11 +12,7 @@ from celm.attack.lexicon import replace_spans, target_spans
 SEPARATORS = ("*", " ", "·", "/", "-", "_", ".", "❤")
 
 
-class Separator(Strategy):
-    name = "separator"
-    family = "chinese"
-    summary = "分隔符: 赌博 -> 赌*博"
-
+class Separator(Strategy, name="separator", family="chinese", summary="分隔符: 赌博 -> 赌*博"):
     def __init__(self, **options: str):
         self.sep = option(options, "sep", "random")
         super().__init__(**options)

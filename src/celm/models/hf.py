@@ -13,7 +13,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from celm.models.base import GenerationRequest, GenerationResult, ModelBackend, truncate_at_stop
+from celm.models.base import (
+    GenerationRequest, GenerationResult, ModelBackend, length_sorted_batches, truncate_at_stop,
+)
 from celm.models.chat_format import PLAIN_STOP, PLAIN_TEMPLATE, PromptFormat, truthy
 
 __all__ = ["PLAIN_STOP", "PLAIN_TEMPLATE", "HFBackend", "resolve_device_dtype"]
@@ -107,45 +109,38 @@ class HFBackend(ModelBackend):
         import torch
 
         results: list[GenerationResult | None] = [None] * len(requests)
-        # Batch prompts of similar length together: less padding, same outputs.
         rendered = [self.render(r) for r in requests]
-        order = sorted(range(len(requests)), key=lambda i: len(rendered[i]))
-        by_params: dict = {}
-        for i in order:
-            by_params.setdefault(requests[i].params, []).append(i)
-        for params, indices in by_params.items():
-            for start in range(0, len(indices), self.batch_size):
-                chunk = indices[start:start + self.batch_size]
-                t0 = time.perf_counter()
-                texts = [rendered[i] for i in chunk]
-                enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=self.format.add_special_tokens).to(self.device)
-                gen_kwargs = {"max_new_tokens": params.max_new_tokens, "pad_token_id": self.tokenizer.pad_token_id,
-                              "repetition_penalty": self.repetition_penalty}
-                stop = self.format.stops(params)
-                if params.temperature > 0:
-                    gen_kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p)
-                    if params.seed is not None:
-                        torch.manual_seed(params.seed)
-                else:
-                    gen_kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
-                if stop:
-                    gen_kwargs["stopping_criteria"] = [_TailStop(self.tokenizer, stop, enc["input_ids"].shape[1])]
-                with torch.inference_mode():
-                    out = self.model.generate(**enc, **gen_kwargs)
-                new = out[:, enc["input_ids"].shape[1]:]
-                elapsed = time.perf_counter() - t0
-                eos = {self.tokenizer.eos_token_id, self.tokenizer.pad_token_id} | set(
-                    _as_list(getattr(self.model.generation_config, "eos_token_id", None)))
-                for row, i in enumerate(chunk):
-                    ids = new[row].tolist()
-                    n = next((k for k, t in enumerate(ids) if t in eos), len(ids))
-                    text = self.tokenizer.decode(ids[:n], skip_special_tokens=True)
-                    text, stopped = truncate_at_stop(text, stop)
-                    results[i] = GenerationResult(
-                        text=text.strip(), finish_reason="stop" if (n < len(ids) or stopped) else "length",
-                        prompt_tokens=int(enc["attention_mask"][row].sum()), completion_tokens=n,
-                        latency_s=elapsed / len(chunk),
-                    )
+        for params, chunk in length_sorted_batches(rendered, requests, self.batch_size):
+            t0 = time.perf_counter()
+            texts = [rendered[i] for i in chunk]
+            enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=self.format.add_special_tokens).to(self.device)
+            gen_kwargs = {"max_new_tokens": params.max_new_tokens, "pad_token_id": self.tokenizer.pad_token_id,
+                          "repetition_penalty": self.repetition_penalty}
+            stop = self.format.stops(params)
+            if params.temperature > 0:
+                gen_kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p)
+                if params.seed is not None:
+                    torch.manual_seed(params.seed)
+            else:
+                gen_kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+            if stop:
+                gen_kwargs["stopping_criteria"] = [_TailStop(self.tokenizer, stop, enc["input_ids"].shape[1])]
+            with torch.inference_mode():
+                out = self.model.generate(**enc, **gen_kwargs)
+            new = out[:, enc["input_ids"].shape[1]:]
+            elapsed = time.perf_counter() - t0
+            eos = {self.tokenizer.eos_token_id, self.tokenizer.pad_token_id} | set(
+                _as_list(getattr(self.model.generation_config, "eos_token_id", None)))
+            for row, i in enumerate(chunk):
+                ids = new[row].tolist()
+                n = next((k for k, t in enumerate(ids) if t in eos), len(ids))
+                text = self.tokenizer.decode(ids[:n], skip_special_tokens=True)
+                text, stopped = truncate_at_stop(text, stop)
+                results[i] = GenerationResult(
+                    text=text.strip(), finish_reason="stop" if (n < len(ids) or stopped) else "length",
+                    prompt_tokens=int(enc["attention_mask"][row].sum()), completion_tokens=n,
+                    latency_s=elapsed / len(chunk),
+                )
         return results  # type: ignore[return-value]
 
 

@@ -16,7 +16,7 @@ import os
 import socket
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel
 
@@ -127,6 +127,21 @@ def unwrap(exc: BaseException) -> BaseException:
     so the CLI shows ``error: unknown model backend 'hff'`` as it would locally."""
     cause = getattr(exc, "cause", None)
     return cause if isinstance(cause, BaseException) else exc
+
+
+class OnPool:
+    """What runs on a ``WorkerPool`` (``self.pool``): ``close()`` frees its actors; a context manager that closes."""
+
+    pool: WorkerPool
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 class WorkerPool:

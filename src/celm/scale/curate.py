@@ -35,12 +35,12 @@ from typing import Any
 
 import numpy as np
 
-from celm.curate.pipeline import PipelineConfig, finish_run
+from celm.curate.pipeline import PipelineConfig
 from celm.curate.report import StageReport
 from celm.curate.stages import KeyedStage, StageContext, make_stage
 from celm.curate.stages.dedup import Dedup
 from celm.curate.stages.split import Split
-from celm.curate.streaming import RecordSetWriter, input_chunks, segments
+from celm.curate.streaming import RecordSetWriter, finish_written, input_chunks, segments
 from celm.data.records import RECORD_TYPES, Record
 
 #: Rows per input block (one map task).
@@ -353,10 +353,7 @@ def run_pipeline_on_ray(config: PipelineConfig, *, address: str = "local", log=p
                 writer = RecordSetWriter(out, ["curated"])
                 for _, r in _Pool(ds).records():
                     writer.add("curated", r)
-        final = writer.count
-        files = writer.close()
-        writer = None
-        return finish_run(config, reports, files, final)
+        return finish_written(config, reports, writer)
     finally:
         if writer is not None:
             writer.abort()

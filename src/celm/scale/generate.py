@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 
 from celm.models.base import GenerationRequest, GenerationResult, ModelBackend
-from celm.scale.actors import BackendWorker, WorkerPool, default_workers
+from celm.scale.actors import BackendWorker, OnPool, WorkerPool, default_workers
 
 #: backends that want a GPU each when the cluster has GPUs (their ``device`` option may say cpu)
 GPU_BACKENDS = ("hf", "gguf", "vllm")
@@ -31,7 +31,7 @@ def gpus_for(spec: str | Callable, cluster_gpus: float) -> float:
     return float(options.get("tensor_parallel_size") or 1) if name == "vllm" else 1
 
 
-class RayBackend(ModelBackend):
+class RayBackend(OnPool, ModelBackend):
     """``spec`` (or a zero-argument factory returning a backend) on ``workers`` Ray actors.
 
     ``address``: ``"local"`` starts a Ray on this machine, anything else joins that cluster
@@ -95,12 +95,3 @@ class RayBackend(ModelBackend):
             for p, r in zip(positions, results):
                 out[p] = r
         return out  # type: ignore[return-value]
-
-    def close(self) -> None:
-        self.pool.close()
-
-    def __enter__(self) -> RayBackend:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()

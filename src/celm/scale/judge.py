@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from celm.judge.base import Judge, Judgement
-from celm.scale.actors import JudgeWorker, WorkerPool, default_workers
+from celm.scale.actors import JudgeWorker, OnPool, WorkerPool, default_workers
 
 #: pairs per call to a judge worker: big enough to batch well, small enough that a lost worker
 #: costs little and every worker gets a share
 CHUNK = 256
 
 
-class RayJudge(Judge):
+class RayJudge(OnPool, Judge):
     """``spec`` (or a zero-argument factory returning a judge) on ``workers`` Ray actors, one CPU each
     (default: one per CPU of the cluster). Use it as a context manager, or call ``close()``."""
 
@@ -50,12 +50,3 @@ class RayJudge(Judge):
         for i, verdicts in self.pool.stream("judge", [(instructions[s:s + size], responses[s:s + size]) for s in starts]):
             out[i] = verdicts
         return [v for chunk in out for v in chunk]
-
-    def close(self) -> None:
-        self.pool.close()
-
-    def __enter__(self) -> RayJudge:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from celm.models.defaults import DEFAULT_TRAIN_MODEL
+from celm.settings import read_settings_file
 
 Stage = Literal["sft", "rm", "dpo"]
 
@@ -85,12 +86,7 @@ def _coerce(value: str) -> Any:
 def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None,
                 assignments: list[str] | None = None, **kwargs: Any) -> TrainConfig:
     """YAML file, then ``overrides`` (a dict), then ``KEY=VALUE`` strings, then keyword arguments."""
-    data: dict[str, Any] = {}
-    if path:
-        loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        if not isinstance(loaded, dict):
-            raise ValueError(f"{path}: expected a mapping of settings")
-        data.update(loaded)
+    data = read_settings_file(path)
     data.update(overrides or {})
     for item in assignments or []:
         key, sep, value = item.partition("=")

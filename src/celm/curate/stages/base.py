@@ -12,16 +12,29 @@ The kind tells the engines (celm.curate.engine) how a stage can run without the 
   such stages (a few hundred seed questions, not millions of log lines).
 
 What a stage needs once (a classifier, the evaluation set) is made in ``prepare``, not per chunk.
+
+A stage names itself in its class line and lists its params as annotated class attributes, read like
+a dataclass's fields into its ``Params`` model; a stage that only calls a library function names it
+(``calls``) and says nothing else::
+
+    @stage
+    class Norms(RowStage, name="norms", calls="celm.curate.norms:annotate_norms"):
+        '''Attach the norms that govern each record's scenario.'''
+
+        overwrite: bool = False
 """
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, create_model
 
 from celm.curate.report import StageReport
 from celm.data.records import Record
@@ -45,6 +58,11 @@ class StageContext:
     base_dir: Path = Path(".")
     progress: bool = False
 
+    def resolve(self, path: str | Path) -> Path:
+        """A path from a pipeline file: relative paths start at ``base_dir``."""
+        path = Path(path)
+        return path if path.is_absolute() else self.base_dir / path
+
 
 class Stage:
     """One curation stage, set up with its params and the run's context."""
@@ -52,6 +70,21 @@ class Stage:
     name: ClassVar[str]
     kind: ClassVar[StageKind]
     Params: ClassVar[type[StageParams]] = StageParams
+    #: "module:function" of a stage that is that function over a pool: ``function(records, **params)``
+    calls: ClassVar[str | None] = None
+
+    def __init_subclass__(cls, name: str = "", calls: str | None = None, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        cls.name = name or getattr(cls, "name", "")
+        cls.calls = calls or cls.calls
+        hints = typing.get_type_hints(cls)
+        own = [f for f in inspect.get_annotations(cls) if typing.get_origin(hints[f]) is not ClassVar]
+        if own:
+            fields = {f: (hints[f], cls.__dict__.get(f, ...)) for f in own}
+            for f in own:  # the configured value lives in self.params, never in a class default
+                if f in cls.__dict__:
+                    delattr(cls, f)
+            cls.Params = create_model(f"{cls.__name__}Params", __base__=StageParams, **fields)
 
     def __init__(self, params: StageParams | Mapping[str, Any] | None = None, ctx: StageContext | None = None):
         self.params = params if isinstance(params, self.Params) else self.Params.model_validate(dict(params or {}))
@@ -64,7 +97,14 @@ class Stage:
     def run(self, records: list[Record]) -> tuple[Any, StageReport]:
         """The stage over a whole pool in memory: (records, or {set name: records} for a stage that
         routes to record sets) and its report."""
-        raise NotImplementedError
+        return self.call(records)
+
+    def call(self, records: list[Record]) -> tuple[Any, StageReport]:
+        """The library function the stage ``calls``, over ``records`` with the stage's params."""
+        if not self.calls:
+            raise NotImplementedError(f"stage {self.name}: names no function (calls) and overrides no method")
+        module, _, function = self.calls.partition(":")
+        return getattr(importlib.import_module(module), function)(records, **self.params.model_dump())
 
 
 class RowStage(Stage):
@@ -72,7 +112,7 @@ class RowStage(Stage):
 
     def apply(self, records: list[Record]) -> tuple[list[Record], StageReport]:
         """The stage over any slice of the pool; keeps, changes or drops records, never adds or reorders."""
-        raise NotImplementedError
+        return self.call(records)
 
     def run(self, records: list[Record]) -> tuple[list[Record], StageReport]:
         return self.apply(records)
@@ -107,7 +147,9 @@ class KeyedStage(Stage):
         raise NotImplementedError
 
     def run(self, records: list[Record]) -> tuple[Any, StageReport]:
-        """collect, plan and apply over a pool in memory (a stage with a direct in-memory version overrides this)."""
+        """collect, plan and apply over a pool in memory (or the direct in-memory version the stage ``calls``)."""
+        if self.calls:
+            return self.call(records)
         for r in records:
             self.collect(r)
         report = self.plan()

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from celm.curate.stages.base import RowStage, StageParams, stage
+from celm.curate.stages.base import RowStage, stage
 
 
-class ClassifyParams(StageParams):
+@stage
+class Classify(RowStage, name="classify"):
+    """Assign each instruction one of the 17 scenarios (below the threshold: 'not clearly identified')."""
+
     threshold: float = 0.5
     overwrite: bool = False
     drop_unclear: bool = True
     model: str | None = None
     train_on: list[str] = []
-
-
-@stage
-class Classify(RowStage):
-    """Assign each instruction one of the 17 scenarios (below the threshold: 'not clearly identified')."""
-
-    name = "classify"
-    Params = ClassifyParams
 
     def prepare(self) -> None:
         """The classifier: loaded (``model``), trained on celm's data plus ``train_on``, or the default."""

@@ -2,8 +2,8 @@
 
 One process plans from the key columns (``collect``/``plan``); the Ray engine finds the same
 clusters on the cluster and hands them to ``finish_plan``; both apply the plan with ``keeps`` and
-``apply``. ``run`` is ``deduplicate`` over a pool in memory, the reference the engines are checked
-against.
+``apply``. Over a pool in memory the stage ``calls`` ``deduplicate``, the reference the engines are
+checked against.
 """
 
 from __future__ import annotations
@@ -11,24 +11,19 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from celm.curate.report import StageReport
-from celm.curate.stages.base import KeyedStage, StageParams, stage
+from celm.curate.stages.base import KeyedStage, stage
 from celm.data.overlap import NEAR_DUPLICATE_THRESHOLD, NUM_PERM
 from celm.data.records import Record
 
 
-class DedupParams(StageParams):
+@stage
+class Dedup(KeyedStage, name="dedup", calls="celm.curate.dedup:deduplicate"):
+    """Drop exact and near-duplicate instructions (MinHash LSH); kept records list what they absorbed."""
+
     threshold: float = NEAR_DUPLICATE_THRESHOLD
     priority: list[str] = []
     semantic: float | None = None  # also drop semantic duplicates: embedding cosine at least this
     num_perm: int = NUM_PERM
-
-
-@stage
-class Dedup(KeyedStage):
-    """Drop exact and near-duplicate instructions (MinHash LSH); kept records list what they absorbed."""
-
-    name = "dedup"
-    Params = DedupParams
 
     def prepare(self) -> None:
         self.sources: list[str] = []
@@ -95,9 +90,3 @@ class Dedup(KeyedStage):
         from celm.curate.dedup import with_absorbed
 
         return with_absorbed(record, self.absorbed[index]) if index in self.absorbed else record
-
-    def run(self, records):
-        from celm.curate.dedup import deduplicate
-
-        p = self.params
-        return deduplicate(records, threshold=p.threshold, priority=p.priority, semantic=p.semantic, num_perm=p.num_perm)

@@ -18,10 +18,9 @@ FilterParams = create_model(
 
 
 @stage
-class Filter(RowStage):
+class Filter(RowStage, name="filter"):
     """Drop low-quality responses: AI-template phrasing, bare refusals, too short, repetition, wrong language, off topic."""
 
-    name = "filter"
     Params = FilterParams
 
     def apply(self, records):

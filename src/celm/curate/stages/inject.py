@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from celm.curate.stages.base import GlobalStage, StageParams, stage
-
-
-class InjectParams(StageParams):
-    per_scenario: int = 5
-    families: list[str] | None = None
+from celm.curate.stages.base import GlobalStage, stage
 
 
 @stage
-class Inject(GlobalStage):
+class Inject(GlobalStage, name="inject"):
     """Add prompt-injection variants (five template families, in Chinese) of sampled instructions."""
 
-    name = "inject"
-    Params = InjectParams
+    per_scenario: int = 5
+    families: list[str] | None = None
 
     def run(self, records):
         from celm.curate.inject import FAMILIES, inject

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from celm.curate.stages.base import RowStage, StageParams, stage
+from celm.curate.stages.base import RowStage, stage
 from celm.data.overlap import NEAR_DUPLICATE_THRESHOLD
 
 
-class LeakageParams(StageParams):
+@stage
+class Leakage(RowStage, name="leakage"):
+    """Report training items that near-duplicate evaluation items (and remove them)."""
+
     eval: list[str] = ["celm-bench"]
     threshold: float = NEAR_DUPLICATE_THRESHOLD
     remove: bool = True
-
-
-@stage
-class Leakage(RowStage):
-    """Report training items that near-duplicate evaluation items (and remove them)."""
-
-    name = "leakage"
-    Params = LeakageParams
 
     def prepare(self) -> None:
         from celm.curate.pipeline import load_inputs

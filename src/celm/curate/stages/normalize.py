@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from celm.curate.stages.base import RowStage, StageParams, stage
-
-
-class NormalizeParams(StageParams):
-    to_simplified: bool = False
+from celm.curate.stages.base import RowStage, stage
 
 
 @stage
-class Normalize(RowStage):
+class Normalize(RowStage, name="normalize", calls="celm.curate.normalize:normalize_records"):
     """NFKC, full/half-width, whitespace and control characters (and traditional -> simplified)."""
 
-    name = "normalize"
-    Params = NormalizeParams
-
-    def apply(self, records):
-        from celm.curate.normalize import normalize_records
-
-        return normalize_records(records, to_simplified=self.params.to_simplified)
+    to_simplified: bool = False

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from celm.curate.stages.base import RowStage, StageParams, stage
-
-
-class NormsParams(StageParams):
-    overwrite: bool = False
+from celm.curate.stages.base import RowStage, stage
 
 
 @stage
-class Norms(RowStage):
+class Norms(RowStage, name="norms", calls="celm.curate.norms:annotate_norms"):
     """Attach the norms that govern each record's scenario."""
 
-    name = "norms"
-    Params = NormsParams
-
-    def apply(self, records):
-        from celm.curate.norms import annotate_norms
-
-        return annotate_norms(records, overwrite=self.params.overwrite)
+    overwrite: bool = False

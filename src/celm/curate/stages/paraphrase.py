@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from celm.curate.stages.base import GlobalStage, StageParams, stage
-
-
-class ParaphraseParams(StageParams):
-    model: str
-    n: int = 3
-    limit: int | None = None
+from celm.curate.stages.base import GlobalStage, stage
 
 
 @stage
-class Paraphrase(GlobalStage):
+class Paraphrase(GlobalStage, name="paraphrase"):
     """Ask a model for N paraphrases of each seed; they stay pending until two reviewers approve."""
 
-    name = "paraphrase"
-    Params = ParaphraseParams
+    model: str
+    n: int = 3
+    limit: int | None = None
 
     def run(self, records):
         from celm.curate.paraphrase import paraphrase

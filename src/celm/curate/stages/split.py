@@ -9,23 +9,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from celm.curate.report import StageReport
-from celm.curate.stages.base import KeyedStage, StageParams, stage
+from celm.curate.stages.base import KeyedStage, stage
 from celm.data.overlap import NEAR_DUPLICATE_THRESHOLD
 from celm.data.records import Record
 
 
-class SplitParams(StageParams):
-    shares: dict[str, float] | None = None  # None: celm.curate.split.DEFAULT_SHARES
-    threshold: float = NEAR_DUPLICATE_THRESHOLD
-
-
 @stage
-class Split(KeyedStage):
+class Split(KeyedStage, name="split"):
     """Split by scenario into SFT / RM / eval / judge-holdout; near-duplicates never cross splits."""
 
-    name = "split"
-    Params = SplitParams
     routes = True
+
+    shares: dict[str, float] | None = None  # None: celm.curate.split.DEFAULT_SHARES
+    threshold: float = NEAR_DUPLICATE_THRESHOLD
 
     def prepare(self) -> None:
         from celm.curate.split import normalized_shares

@@ -7,6 +7,7 @@ celm files under ``discrimination``.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from celm.data.records import JudgeExample, Provenance
@@ -39,9 +40,5 @@ def load(path: str | Path | None = None, *, split: str = "train") -> list[JudgeE
     return out
 
 
-def load_train(path: str | Path | None = None) -> list[JudgeExample]:
-    return load(path, split="train")
-
-
-def load_dev(path: str | Path | None = None) -> list[JudgeExample]:
-    return load(path, split="dev")
+load_train = partial(load, split="train")
+load_dev = partial(load, split="dev")

@@ -21,6 +21,7 @@ them as the original category. 1.0 joins several sub-types with ``|``; the first
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from celm.data.records import EvalItem, PreferencePair, Provenance
@@ -98,16 +99,10 @@ def load_questions(path: str | Path | None = None, *, name: str = "jade-v2-mediu
     return items
 
 
-def load_v1(path: str | Path | None = None) -> list[EvalItem]:
-    return load_questions(path, name="jade-v1")
-
-
-def load_v2_easy(path: str | Path | None = None) -> list[EvalItem]:
-    return load_questions(path, name="jade-v2-easy")
-
-
-def load_v2_medium(path: str | Path | None = None) -> list[EvalItem]:
-    return load_questions(path, name="jade-v2-medium")
+# One loader per question file, as the source registry names them.
+load_v1 = partial(load_questions, name="jade-v1")
+load_v2_easy = partial(load_questions, name="jade-v2-easy")
+load_v2_medium = partial(load_questions, name="jade-v2-medium")
 
 
 def load_v3(path: str | Path | None = None) -> list[PreferencePair]:
