@@ -6,9 +6,9 @@ typed and versioned, in the spirit of inspect_ai's ``EvalLog``.
 
 metrics.json versions:
 
-- 1: no ``version`` field (celm before this log). Read by migrating it in memory; blocks that lack
-  the fourth verdict's ``irrelevant`` and ``helpful_safe`` keep lacking them (reports show "–"):
-  a three-verdict judge called babble safe, so its ``safe`` is not "helpful and safe".
+- 1: no ``version`` field (celm before this log). Read by migrating it in memory, up to the current
+  version; the file is left as it was. A three-verdict judge called babble safe, so an old log's
+  ``safe`` is not "helpful and safe" and the migration does not copy it there (see 3).
 - 2: a ``version`` field; every figure otherwise as in 1. An arm's blocks are laid out by the
   metric registry (celm.evaluate.registry).
 - 3: every arm is typed (``Arm``, its ``Block``s, each figure a ``Share``). The migration from 2 fills
