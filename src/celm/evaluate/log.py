@@ -57,7 +57,8 @@ class Share(_Figures):
 
     @property
     def measured(self) -> bool:
-        return self.value is not None and self.n > 0
+        """Whether the run measured it (over no items, too: its value is then NaN)."""
+        return self.value is not None
 
 
 class CorrectedShare(Share):
