@@ -99,7 +99,8 @@ def test_a_folder_from_before_the_version_loads_and_reports(tmp_path):
     old = RunFolder(_old_folder(tmp_path / "old", "old-model", risky=4))
     log = old.log()
     assert log.version == LOG_VERSION and log.model == "old-model" and log.first_arm == "base"
-    assert "irrelevant" not in log.arms["base"]["overall"]  # the migration invents no figure
+    irrelevant = log.arms["base"].overall.share("irrelevant")  # filled by the migration, as unmeasured: no figure invented
+    assert irrelevant is not None and not irrelevant.measured and irrelevant.value is None and irrelevant.n == 0
     assert [j.label for j in old.judgements("base")].count("risk") == 4 and len(old.responses("base")) == 10
     show = CliRunner().invoke(app, ["report", "show", str(old.path)])
     assert show.exit_code == 0, show.output
@@ -113,7 +114,8 @@ def test_a_folder_from_before_the_version_loads_and_reports(tmp_path):
 
 
 def test_a_log_from_a_newer_celm_is_refused_and_unknown_sections_survive():
-    metrics = {"arms": {"base": {}}, "model": "m", "judge": "t", "benchmarks": ["b"], "items": 0}
+    arm = {"overall": {"n": 0}, "china_centric": {"n": 0}, "per_scenario": {}, "per_domain": {}, "per_norm": {}}
+    metrics = {"arms": {"base": arm}, "model": "m", "judge": "t", "benchmarks": ["b"], "items": 0}
     with pytest.raises(ValueError, match="newer celm"):
         EvalLog.of({**metrics, "version": LOG_VERSION + 1})
     kept = EvalLog.of({**metrics, "version": LOG_VERSION, "future_section": {"x": 1}}).to_dict()
@@ -127,3 +129,65 @@ def test_run_folder_names_every_arm_file(tmp_path):
     assert [p.name for p in run.files(["base", "norms"])] == [
         "config.json", "responses.jsonl", "judgements.jsonl", "responses-norms.jsonl", "judgements-norms.jsonl", "metrics.json",
         "report.md", "report.html", "cache.sqlite"]
+
+
+# -- the typed arm and the migration that fills what an older log lacks ---------------------------
+
+def _v2_log() -> dict:
+    """metrics.json as celm wrote it at version 2 before the fourth verdict: a plain dict, no
+    irrelevant / helpful_safe, no China-centric block, no per-norm breakdown."""
+    block = _old_block(10, 0.4, 0.1)
+    return {"version": 2, "arms": {"base": {"overall": block, "benign": _old_block(2, 0.0, 0.5),
+                                            "over_refusal": _share(0.5, 0.01, 0.99, 2),
+                                            "per_scenario": {"drugs": block}, "per_domain": {"legal": block},
+                                            "custom_block": {"n": 3, "acc_eval": _share(1.0, 0.3, 1.0, 3)}}},
+            "model": "m", "judge": "keyword", "benchmarks": ["celm-bench"], "items": 12}
+
+
+def test_an_old_dict_log_loads_typed():
+    arm = EvalLog.of(_v2_log()).arms["base"]
+    assert arm.overall.n == 10 and arm.overall.share("risk").value == 0.4 and arm.overall.share("risk").count == 4
+    assert arm.per_scenario["drugs"].share("acc_eval").value == 0.6 and arm.per_domain["legal"].n == 10
+    assert arm.over_refusal.value == 0.5 and arm.benign.share("reject").n == 2 and arm.acc_eval_corrected is None
+    assert arm.block("custom_block").share("acc_eval").value == 1.0  # a block a plug-in metric added is read typed
+    assert arm.block("all") is None and arm.overall.share("no_such_metric") is None
+
+
+def test_the_migration_fills_missing_fields_not_the_readers():
+    from celm.evaluate.log import _MIGRATIONS
+
+    migrated = _MIGRATIONS[2](_v2_log())  # the raw dict, before any model or reader sees it
+    arm = migrated["arms"]["base"]
+    assert migrated["version"] == 3
+    assert arm["china_centric"] == {"n": 0, "irrelevant": {"value": None, "n": 0}, "helpful_safe": {"value": None, "n": 0}}
+    assert arm["per_norm"] == {} and arm["overall"]["irrelevant"] == {"value": None, "n": 0}
+    assert arm["per_scenario"]["drugs"]["helpful_safe"] == {"value": None, "n": 0}
+    assert arm["overall"]["risk"] == _v2_log()["arms"]["base"]["overall"]["risk"]  # a measured figure is left as it was
+    assert "irrelevant" not in arm["custom_block"]  # only the blocks that hold the verdicts' shares
+
+
+def test_a_typed_log_writes_back_what_it_read():
+    current = EvalLog.of(_v2_log()).to_dict()
+    assert current["version"] == LOG_VERSION and EvalLog.of(current).to_dict() == current
+    base = current["arms"]["base"]
+    assert "acc_eval_corrected" not in base and base["over_refusal"] == _share(0.5, 0.01, 0.99, 2)
+    assert base["custom_block"] == {"n": 3, "acc_eval": _share(1.0, 0.3, 1.0, 3)}
+    assert base["overall"]["irrelevant"] == {"value": None, "n": 0}  # no null interval written for an unmeasured share
+    misfit = {"n": 5, "judge_sensitivity": 0.9, "judge_specificity": 0.5, "value": None, "misfit": "too far"}
+    log = EvalLog.of({**current, "arms": {"base": {**base, "acc_eval_corrected": misfit}}})
+    assert log.arms["base"].acc_eval_corrected.misfit == "too far"
+    assert log.to_dict()["arms"]["base"]["acc_eval_corrected"] == misfit
+
+
+def test_reports_of_a_fixed_log_are_unchanged(tmp_path):
+    """report.md and report.html of the golden log, byte for byte as celm rendered them before the arm was typed."""
+    from celm.evaluate.report import html_report, markdown_report
+
+    log = json.loads((GOLDEN / "scripted-metrics.json").read_text(encoding="utf-8"))
+    log = {**log, "model": "scripted"}
+    md, html = markdown_report(log), html_report(log, {}, {})
+    if os.environ.get("CELM_UPDATE_GOLDEN") == "1":
+        (GOLDEN / "scripted-report.md").write_text(md, encoding="utf-8")
+        (GOLDEN / "scripted-report.html").write_text(html, encoding="utf-8")
+    assert md == (GOLDEN / "scripted-report.md").read_text(encoding="utf-8")
+    assert html == (GOLDEN / "scripted-report.html").read_text(encoding="utf-8")

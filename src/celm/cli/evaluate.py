@@ -59,11 +59,13 @@ def eval_mc(
         write_json(output, result)
 
 
-def _fmt(d: dict | None) -> str:
+def _fmt(d) -> str:
+    """A share of an EvalLog (typed) or of a compliance criterion (a dict), dimmed over few items."""
     from celm.evaluate.stats import SMALL_N, format_share
 
     text = format_share(d, width=5)
-    return f"[dim]{text}[/dim]" if d and 0 < d.get("n", 0) < SMALL_N else text
+    n = 0 if d is None else d.get("n", 0) if isinstance(d, dict) else d.n
+    return f"[dim]{text}[/dim]" if 0 < n < SMALL_N else text
 
 
 def headline_table(metrics) -> Table:
@@ -79,12 +81,12 @@ def headline_table(metrics) -> Table:
     for arm in arms:
         table.add_column("with norms 加规范" if arm == "norms" else "as asked 原始", justify="right")
     table.add_column("n", justify="right")
-    # metrics from before the fourth verdict lack helpful_safe and irrelevant, shown as "–"
+    # a share the log migration marked unmeasured (a run from before the fourth verdict) shows "–"
     for row in summary(log.arms[arms[0]]):
         table.add_row(" ".join(row["title"]), *(_fmt(figure(log.arms[a], row["metric"], row["subset"])) for a in arms),
                       "" if row["n"] is None else str(row["n"]))
-    if "acc_eval_corrected" in log.arms[arms[0]]:
-        table.add_row("Acc_eval corrected 校正", *(_fmt(log.arms[a].get("acc_eval_corrected")) for a in arms), "")
+    if log.arms[arms[0]].acc_eval_corrected is not None:
+        table.add_row("Acc_eval corrected 校正", *(_fmt(log.arms[a].acc_eval_corrected) for a in arms), "")
     return table
 
 
@@ -124,7 +126,7 @@ def eval_cmd(
       celm eval -m openai:qwen-plus@https://dashscope.aliyuncs.com/compatible-mode/v1?key_env=DASHSCOPE_API_KEY --full
       celm eval -m hf:/models/chatglm3-6b --both-arms -b celm-bench -b jade-v2-medium
     """
-    from celm.evaluate.log import RunFolder
+    from celm.evaluate.log import EvalLog, RunFolder
     from celm.evaluate.run import run_eval
     from celm.models import SAFETY_SYSTEM_PROMPT
 
@@ -141,9 +143,9 @@ def eval_cmd(
         from celm.judge.measured import describe
 
         console.print(f"[yellow]judge check:[/yellow] {describe(run.metrics['judge_check'])}", highlight=False, soft_wrap=True)
-    for arm, m in run.metrics["arms"].items():
-        if m.get("acc_eval_corrected", {}).get("misfit"):
-            console.print(f"[yellow]calibration ({arm}):[/yellow] no corrected Acc_eval: {m['acc_eval_corrected']['misfit']}",
+    for arm, m in EvalLog.of(run.metrics).arms.items():
+        if m.acc_eval_corrected is not None and m.acc_eval_corrected.misfit:
+            console.print(f"[yellow]calibration ({arm}):[/yellow] no corrected Acc_eval: {m.acc_eval_corrected.misfit}",
                           highlight=False, soft_wrap=True)
     if "compliance" in run.metrics:
         console.print(compliance_table(run.metrics["compliance"]))

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from celm.data.records import SAFETY_LABELS
-from celm.evaluate.log import EvalLog, RunFolder
+from celm.evaluate.log import EvalLog, RunFolder, Share
 from celm.evaluate.metrics import flags
 from celm.evaluate.registry import figure, get_metric, registered, summary
 from celm.evaluate.stats import difference_unpaired, format_difference, format_share, paired_difference
@@ -28,8 +28,8 @@ def _load(folder: Path) -> tuple[EvalLog, dict]:
     return log, judgements
 
 
-def _share_pct(d: dict | None) -> str:
-    return "–" if not d or not d.get("n") else f"{d['value'] * 100:.2f}"
+def _share_pct(d: Share | None) -> str:
+    return "–" if d is None or not d.n else f"{d.value * 100:.2f}"
 
 
 def _delta_vs_first(ref: dict, other: dict, name: str = "acc_eval") -> str:
@@ -78,7 +78,7 @@ def compare_runs(folders: Sequence[str | Path], labels: Sequence[str] | None = N
     for name, (log, _) in zip(names, runs):
         for arm, a in log.arms.items():
             cells = [_share_pct(figure(a, v, subset)) for subset in ("attacks", "china_centric") for v in verdicts]
-            lines.append(f"| {name}{' (norms)' if arm == 'norms' else ''} | " + " | ".join(cells) + f" | {a['overall']['n']} |")
+            lines.append(f"| {name}{' (norms)' if arm == 'norms' else ''} | " + " | ".join(cells) + f" | {a.overall.n} |")
     compared = [m for m in registered() if m.compared]
     # figures shown without a difference: those over other prompts than the attacks (over-refusal, benign helpful & safe)
     others = [r for r in summary(ref_log.arms[ref_arm]) if r["subset"] not in ("attacks", "china_centric")]
@@ -89,20 +89,20 @@ def compare_runs(folders: Sequence[str | Path], labels: Sequence[str] | None = N
               + "".join(f" | {r['title'][0]}" for r in others) + " |", "|---" * (2 * len(compared) + len(others) + 2) + "|"]
     for k, (name, (log, j)) in enumerate(zip(names, runs)):
         arm = "base" if "base" in log.arms else log.first_arm
-        o = log.arms[arm]["overall"]
+        o = log.arms[arm].overall
         cells = []
         for m in compared:
-            known = m.name in o and m.name in ref_log.arms[ref_arm]["overall"]  # older runs lack the fourth verdict's shares
+            known = all(s is not None and s.measured for s in (o.share(m.name), ref_log.arms[ref_arm].overall.share(m.name)))
             delta = "—" if k == 0 else _delta_vs_first(ref_j[ref_arm], j[arm], m.name) if known else "–"
-            cells += [format_share(o.get(m.name)), delta]
+            cells += [format_share(o.share(m.name)), delta]
         cells += [_share_pct(figure(log.arms[arm], r["metric"], r["subset"])) for r in others]
         lines.append(f"| {name} | {', '.join(log.benchmarks)} | " + " | ".join(cells) + " |")
     with_both = [(name, log) for name, (log, _) in zip(names, runs) if log.norm_ablation]
     if with_both:
         lines += ["", "## With and without norms (paper table 5)", "", "| | " + " | ".join(n for n, _ in with_both) + " |",
                   "|---" * (len(with_both) + 1) + "|"]
-        lines.append("| w/o norm | " + " | ".join(_share_pct(log.arms["base"]["overall"]["acc_eval"]) for _, log in with_both) + " |")
-        lines.append("| w norm | " + " | ".join(_share_pct(log.arms["norms"]["overall"]["acc_eval"]) for _, log in with_both) + " |")
+        lines.append("| w/o norm | " + " | ".join(_share_pct(log.arms["base"].overall.share("acc_eval")) for _, log in with_both) + " |")
+        lines.append("| w norm | " + " | ".join(_share_pct(log.arms["norms"].overall.share("acc_eval")) for _, log in with_both) + " |")
         lines.append("| Δ (paired) | " + " | ".join(
             format_difference(log.norm_ablation["overall"], significant_mark="*" if log.norm_ablation["overall"]["p_value"] < 0.05 else "")
             for _, log in with_both) + " |")

@@ -6,33 +6,139 @@ typed and versioned, in the spirit of inspect_ai's ``EvalLog``.
 
 metrics.json versions:
 
-- 1: no ``version`` field (celm before this log). Read by migrating it in memory; blocks that lack
-  the fourth verdict's ``irrelevant`` and ``helpful_safe`` keep lacking them (reports show "–"):
-  a three-verdict judge called babble safe, so its ``safe`` is not "helpful and safe".
+- 1: no ``version`` field (celm before this log). Read by migrating it in memory, up to the current
+  version; the file is left as it was. A three-verdict judge called babble safe, so an old log's
+  ``safe`` is not "helpful and safe" and the migration does not copy it there (see 3).
 - 2: a ``version`` field; every figure otherwise as in 1. An arm's blocks are laid out by the
   metric registry (celm.evaluate.registry).
+- 3: every arm is typed (``Arm``, its ``Block``s, each figure a ``Share``). The migration from 2 fills
+  what an older log lacks, so that no reader guesses: a missing China-centric block or breakdown
+  becomes an empty one, and a missing fourth-verdict share (``irrelevant``, ``helpful_safe``) becomes
+  an unmeasured share (``value`` null, ``n`` 0; reports show "–"), never a figure.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from celm.data.records import JudgementRecord, Response
 
-LOG_VERSION = 2
+LOG_VERSION = 3
 #: Sections of metrics.json that only some runs have; absent rather than null in the file.
 _OPTIONAL = ("judge_check", "norm_ablation", "compliance", "human")
+
+
+class _Figures(BaseModel):
+    """A part of metrics.json whose optional fields are absent from the file rather than null."""
+
+    model_config = ConfigDict(extra="allow")  # figures a newer celm (or a plug-in metric) adds survive a read and a write
+    _drop_when_none: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _leave_out_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return {k: v for k, v in handler(self).items() if not (k in self._drop_when_none and v is None)}
+
+
+class Share(_Figures):
+    """One share with its exact 95% interval and the items behind it (celm.evaluate.stats.Share.to_dict);
+    ``value`` None: not measured (a log from before the metric) or no estimate (a misfit calibration)."""
+
+    _drop_when_none = ("low", "high", "count")
+
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+    n: int = 0
+    count: int | None = None
+
+    @property
+    def measured(self) -> bool:
+        """Whether the run measured it (over no items, too: its value is then NaN)."""
+        return self.value is not None
+
+
+class CorrectedShare(Share):
+    """Acc_eval corrected for the judge's measured error rates; ``misfit`` says why there is no estimate."""
+
+    _drop_when_none = ("low", "high", "count", "misfit")
+
+    judge_sensitivity: float
+    judge_specificity: float
+    misfit: str | None = None
+
+
+class Block(_Figures):
+    """The figures over one group of prompts: ``n`` and one share per registered metric (plus
+    ``NAME_count`` for a metric registered ``with_count``)."""
+
+    __pydantic_extra__: dict[str, Share | int]
+
+    n: int
+
+    def share(self, name: str) -> Share | None:
+        """The share of metric ``name``; None for a metric this log was written without (a plug-in's)."""
+        found = (self.__pydantic_extra__ or {}).get(name)
+        return found if isinstance(found, Share) else None
+
+
+class Arm(_Figures):
+    """One arm's figures, laid out by the metric registry (celm.evaluate.registry); blocks other than
+    these (a plug-in metric's subset or grouping) are kept as extra fields and read with ``block``."""
+
+    _drop_when_none = ("benign", "over_refusal", "acc_eval_corrected")
+
+    overall: Block
+    china_centric: Block
+    benign: Block | None = None
+    over_refusal: Share | None = None
+    per_scenario: dict[str, Block]
+    per_domain: dict[str, Block]
+    per_norm: dict[str, Block]
+    acc_eval_corrected: CorrectedShare | None = None
+
+    def block(self, key: str) -> Block | None:
+        """The block stored under ``key`` (celm.evaluate.registry.block_key), None when this arm has none."""
+        found = getattr(self, key) if key in type(self).model_fields else (self.__pydantic_extra__ or {}).get(key)
+        return found if found is None or isinstance(found, Block) else Block.model_validate(found)
+
+    def standalone(self, name: str) -> Share | None:
+        """A standalone metric's share (stored as arm[name])."""
+        found = getattr(self, name) if name in type(self).model_fields else (self.__pydantic_extra__ or {}).get(name)
+        return found if found is None or isinstance(found, Share) else Share.model_validate(found)
 
 
 def _from_v1(data: dict) -> dict:
     return {**data, "version": 2}
 
 
-_MIGRATIONS = {1: _from_v1}  # version -> a function that lifts a log of that version by one
+#: What a log from before the fourth verdict lacks, in the blocks that hold the verdicts' shares.
+_FOURTH_VERDICT_SHARES = ("irrelevant", "helpful_safe")
+_UNMEASURED = {"value": None, "n": 0}
+
+
+def _fill_block(block: dict) -> dict:
+    return {**block, **{name: dict(_UNMEASURED) for name in _FOURTH_VERDICT_SHARES if name not in block}}
+
+
+def _fill_arm(arm: dict) -> dict:
+    arm = {"china_centric": {"n": 0}, "per_scenario": {}, "per_domain": {}, "per_norm": {}, **arm}
+    for key in ("overall", "china_centric", "benign"):
+        if key in arm:
+            arm[key] = _fill_block(arm[key])
+    for key in ("per_scenario", "per_domain"):
+        arm[key] = {k: _fill_block(b) for k, b in arm[key].items()}
+    return arm
+
+
+def _from_v2(data: dict) -> dict:
+    return {**data, "arms": {arm: _fill_arm(m) for arm, m in data.get("arms", {}).items()}, "version": 3}
+
+
+_MIGRATIONS = {1: _from_v1, 2: _from_v2}  # version -> a function that lifts a log of that version by one
 
 
 class EvalLog(BaseModel):
@@ -41,7 +147,7 @@ class EvalLog(BaseModel):
     model_config = ConfigDict(extra="allow")  # sections a newer celm adds survive a read and a write
 
     version: int = LOG_VERSION
-    arms: dict[str, dict[str, Any]]  # arm -> its blocks (celm.evaluate.registry)
+    arms: dict[str, Arm]  # arm -> its blocks (celm.evaluate.registry)
     model: str
     judge: str
     benchmarks: list[str]

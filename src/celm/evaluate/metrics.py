@@ -14,9 +14,9 @@ Every share has an exact 95% Clopper–Pearson interval and the number of items 
 To add a metric, register it here (or anywhere before the run); metrics.json, report.md,
 report.html, ``report compare`` and the CLI table pick it up.
 
-Metrics written before the fourth verdict lack ``irrelevant`` and ``helpful_safe``; readers take
-them with ``.get`` and show "–". Their ``safe`` is not "helpful and safe": a three-verdict judge
-called babble safe.
+Metrics written before the fourth verdict lack ``irrelevant`` and ``helpful_safe``; the log
+migration (celm.evaluate.log) fills them in as unmeasured shares, which reports show as "–". Their
+``safe`` is not "helpful and safe": a three-verdict judge called babble safe.
 """
 
 from __future__ import annotations

@@ -29,9 +29,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import import_module
+from typing import TYPE_CHECKING
 
 from celm.data.records import JudgementRecord
 from celm.evaluate.stats import share
+
+if TYPE_CHECKING:
+    from celm.evaluate.log import Arm, Share
 
 #: The prompts a metric can be computed over (in layout order) and how reports name them (en, zh).
 SUBSETS: dict[str, tuple[str, str]] = {
@@ -175,15 +179,16 @@ def measure(judgements: Sequence[JudgementRecord]) -> dict:
 
 # -- reading an arm's figures back, for reports ---------------------------------------------------
 
-def figure(arm: dict, m: Metric, subset: str = "attacks") -> dict | None:
-    """The overall share of ``m`` over ``subset`` in an arm of metrics.json; None when the run lacks it
-    (runs from before the fourth verdict have no irrelevant or helpful_safe)."""
+def figure(arm: Arm, m: Metric, subset: str = "attacks") -> Share | None:
+    """The overall share of ``m`` over ``subset`` in an arm of an EvalLog; None when the run lacks it
+    (a metric registered after the run; a share the log migration marked unmeasured is returned as is)."""
     if m.standalone:
-        return arm.get(m.name)
-    return arm.get(block_key(subset, "overall"), {}).get(m.name)
+        return arm.standalone(m.name)
+    block = arm.block(block_key(subset, "overall"))
+    return block.share(m.name) if block is not None else None
 
 
-def summary(arm: dict) -> list[dict]:
+def summary(arm: Arm) -> list[dict]:
     """The figures the CLI table and the HTML cards show, subset by subset: title, share and the
     subset's n on its first row."""
     rows = []
@@ -192,7 +197,8 @@ def summary(arm: dict) -> list[dict]:
         for m in registered():
             if subset in m.summary:
                 d = figure(arm, m, subset)
-                n = arm.get(block_key(subset, "overall"), d or {}).get("n") if first else None
+                block = arm.block(block_key(subset, "overall"))
+                n = (block.n if block is not None else d.n if d is not None else None) if first else None
                 rows.append({"metric": m, "subset": subset, "title": m.title(subset), "share": d, "n": n})
                 first = False
     return rows

@@ -10,14 +10,14 @@ from importlib import resources
 from pathlib import Path
 
 from celm.data.records import SAFETY_LABELS, JudgementRecord, Response
-from celm.evaluate.log import EvalLog, RunFolder
+from celm.evaluate.log import Arm, EvalLog, RunFolder, Share
 from celm.evaluate.metrics import HELPFUL_NOTE, HELPFUL_NOTE_ZH
 from celm.evaluate.registry import SUBSETS, figure, over, registered, summary
 from celm.evaluate.stats import SMALL_N, distinguishable, format_difference, format_share
 from celm.taxonomy import get_taxonomy
 
 
-def _pct(d: dict | None) -> str:
+def _pct(d: Share | None) -> str:
     return format_share(d)
 
 
@@ -25,51 +25,51 @@ def _diff(d: dict) -> str:
     return format_difference(d, significant_mark=" *" if d["p_value"] < 0.05 else "")
 
 
-def _headline(m: dict) -> str:
+def _headline(m: Arm) -> str:
     """``Acc_eval 60.8% [46.1, 74.2] · helpful & safe 54.9% [40.3, 68.9]``: the headline metrics in a sentence."""
     headline = [x for x in registered() if x.headline]
     return " · ".join(f"{x.en if i == 0 else x.en[0].lower() + x.en[1:]} {_pct(figure(m, x))}" for i, x in enumerate(headline))
 
 
-def _arm_markdown(arm: str, m: dict, tax) -> list[str]:
+def _arm_markdown(arm: str, m: Arm, tax) -> list[str]:
     title = "with norms in the prompt" if arm == "norms" else "as asked"
-    o, c = m["overall"], m.get("china_centric", {})
+    o, c = m.overall, m.china_centric
     lines = [f"## {title} ({arm})", "", f"**{_headline(m)}.** {HELPFUL_NOTE}", "",
              "| | All scenarios | China-centric |", "|---|---|---|"]
-    # metrics from before the fourth verdict lack helpful_safe and irrelevant: "–"
-    lines += [f"| {x.en} | {_pct(o.get(x.name))} | {_pct(c.get(x.name))} |" for x in over("attacks")]
-    lines += [f"| items | {o['n']} | {c.get('n', 0)} |", ""]
+    # a share the log migration marked unmeasured (a run from before the fourth verdict) shows "–"
+    lines += [f"| {x.en} | {_pct(o.share(x.name))} | {_pct(c.share(x.name))} |" for x in over("attacks")]
+    lines += [f"| items | {o.n} | {c.n} |", ""]
     for subset in ("benign", "all"):
         rows = [r for r in summary(m) if r["subset"] == subset]
         if rows:
             lines += [f"{SUBSETS[subset][0].capitalize()} ({rows[0]['n']}): "
                       + "; ".join(f"{r['metric'].en} {_pct(r['share'])}" for r in rows) + ".", ""]
-    if "acc_eval_corrected" in m:
-        corrected = m["acc_eval_corrected"]
+    if m.acc_eval_corrected is not None:
+        corrected = m.acc_eval_corrected
         lines += ["Acc_eval corrected for the judge's measured error rates: "
-                  + (f"none: {corrected['misfit']}." if corrected.get("misfit") else f"{format_share(corrected, mark_small=False)}."), ""]
+                  + (f"none: {corrected.misfit}." if corrected.misfit else f"{format_share(corrected, mark_small=False)}."), ""]
     columns = [x for x in over("attacks", "scenario") if x.breakdown]
     if columns:
         lines += ["| scenario | 场景 | domain | n | " + " | ".join(x.en for x in columns) + " |", "|---" * (len(columns) + 4) + "|"]
-        per_scenario = m.get("per_scenario", {})
+        per_scenario = m.per_scenario
         for sid, b in per_scenario.items():
             s = tax.scenario(sid)
             star = " ★" if s.china_centric else ""
-            lines.append(f"| {sid}{star} | {s.name_zh} | {s.domain} | {b['n']} | " + " | ".join(_pct(b.get(x.name)) for x in columns) + " |")
-        if not distinguishable([b.get(columns[0].name, {}) for b in per_scenario.values()]):
+            lines.append(f"| {sid}{star} | {s.name_zh} | {s.domain} | {b.n} | " + " | ".join(_pct(b.share(x.name)) for x in columns) + " |")
+        if not distinguishable([b.share(columns[0].name) for b in per_scenario.values()]):
             lines += ["", f"Too few items per scenario to tell the scenarios apart (the intervals of the best and the "
                           f"worst overlap); shares marked (n=…) rest on fewer than {SMALL_N} items. Read them as a "
                           f"sample, not a ranking; run `--full` for more items per scenario."]
-    per_norm = m.get("per_norm", {})
+    per_norm = m.per_norm
     for x in over("attacks", "norm"):  # a run from before a metric was registered shows "–" for it
-        if distinguishable([v.get(x.name, {}) for v in per_norm.values()]):
-            ranked = sorted(per_norm.items(), key=lambda kv: -kv[1][x.name]["value"])[:8]
+        if distinguishable([v.share(x.name) for v in per_norm.values()]):
+            ranked = sorted(per_norm.items(), key=lambda kv: -kv[1].share(x.name).value)[:8]
             lines += ["", f"Norms {x.en.lower()} most ({x.description}):", ""]
         else:
             ranked = sorted(per_norm.items())
             lines += ["", f"{x.description[0].upper()}{x.description[1:]} (too few items to rank the norms):", ""]
         lines += [f"| norm | {x.en.lower()} | n |", "|---|---|---|"]
-        lines += [f"| {nid} {tax.norm(nid).text_zh[:30]}… | {_pct(v.get(x.name))} | {v['n']} |" for nid, v in ranked]
+        lines += [f"| {nid} {tax.norm(nid).text_zh[:30]}… | {_pct(v.share(x.name))} | {v.n} |" for nid, v in ranked]
     return lines + [""]
 
 
@@ -113,10 +113,15 @@ def _riskiest(responses: list[Response], judgements: list[JudgementRecord], k: i
              "p_risk": round(j.p_risk, 3), "reason": j.reason, "kind": j.kind} for j in risky if j.id in by_id]
 
 
+def _bar(d: Share | None) -> float:
+    """A verdict's width in the HTML's stacked bar; an unmeasured share (a run from before the fourth verdict) takes none."""
+    return d.value if d is not None and d.value is not None else 0.0
+
+
 def _cards(rows: list[dict], *, with_n: bool = False) -> list[dict]:
     """HTML cards of summary rows; beside the share its n (always for a subset other than the attacks)."""
     return [{"title": f"{r['title'][1]} {r['title'][0]}", "d": r["share"], "cls": r["metric"].name,
-             "note": f"n={r['share']['n']}" if r["share"] and (with_n or r["subset"] != "attacks") else ""} for r in rows]
+             "note": f"n={r['share'].n}" if r["share"] and (with_n or r["subset"] != "attacks") else ""} for r in rows]
 
 
 def html_report(metrics: EvalLog | dict, responses: dict[str, list[Response]], judgements: dict[str, list[JudgementRecord]]) -> str:
@@ -132,14 +137,15 @@ def html_report(metrics: EvalLog | dict, responses: dict[str, list[Response]], j
     arms = []
     for arm, m in log.arms.items():
         rows = []
-        for sid, b in m["per_scenario"].items():
+        for sid, b in m.per_scenario.items():
             s = tax.scenario(sid)
-            rows.append({"id": sid, "zh": s.name_zh, "en": s.name_en, "domain": s.domain, "china": s.china_centric, "n": b["n"],
-                         "small": 0 < b["n"] < SMALL_N, "main": b[main.name]["value"], "main_txt": format_share(b[main.name], mark_small=False),
-                         **{v: b.get(v, {}).get("value", 0.0) for v in SAFETY_LABELS}})
+            rows.append({"id": sid, "zh": s.name_zh, "en": s.name_en, "domain": s.domain, "china": s.china_centric, "n": b.n,
+                         "small": 0 < b.n < SMALL_N, "main": b.share(main.name).value,
+                         "main_txt": format_share(b.share(main.name), mark_small=False),
+                         **{v: _bar(b.share(v)) for v in SAFETY_LABELS}})
         cards = summary(m)
         headline = [r for r in cards if r["metric"].headline and r["subset"] == "attacks"]
-        arms.append({"name": arm, "m": m, "rows": rows, "ranked": distinguishable([b[main.name] for b in m["per_scenario"].values()]),
+        arms.append({"name": arm, "m": m, "rows": rows, "ranked": distinguishable([b.share(main.name) for b in m.per_scenario.values()]),
                      "headline": _cards(headline, with_n=True), "cards": _cards([r for r in cards if r not in headline]),
                      "riskiest": _riskiest(responses.get(arm, []), judgements.get(arm, []))})
     data = {"scenarios": [{"id": s.id, "zh": s.name_zh, "en": s.name_en} for s in tax.scenarios]}

@@ -60,9 +60,15 @@ class Share:
         return format_share(self.to_dict(), mark_small=mark_small)
 
 
-def format_share(d: dict | None, *, mark_small: bool = True, width: int = 0) -> str:
-    """The one way celm writes a share from metrics.json: ``79.4% [69.1, 89.7]``, plus ``(n=4)``
-    when fewer than SMALL_N items stand behind it."""
+def _plain(d):
+    """A share as a dict: metrics.json's content, or a typed share of an EvalLog (celm.evaluate.log.Share)."""
+    return d.model_dump() if hasattr(d, "model_dump") else d
+
+
+def format_share(d, *, mark_small: bool = True, width: int = 0) -> str:
+    """The one way celm writes a share from metrics.json (a dict or a typed share): ``79.4% [69.1, 89.7]``,
+    plus ``(n=4)`` when fewer than SMALL_N items stand behind it."""
+    d = _plain(d)
     if not d or not d.get("n") or d.get("value") is None:  # None: no estimate (e.g. a calibration that does not fit)
         return "–"
     text = f"{d['value'] * 100:{width}.1f}% [{d['low'] * 100:.1f}, {d['high'] * 100:.1f}]"
@@ -77,6 +83,7 @@ def format_difference(d: dict, *, significant_mark: str = "") -> str:
 def distinguishable(shares: list[dict]) -> bool:
     """Whether a ranking of these shares says anything: the highest one's interval lies wholly
     above the lowest one's. With 4 items per scenario it almost never does."""
+    shares = [_plain(d) for d in shares if d]
     shares = [d for d in shares if d.get("n")]
     if len(shares) < 2:
         return False

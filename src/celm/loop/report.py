@@ -58,7 +58,7 @@ def round_summaries(lf: LoopFolder) -> list[dict]:
             **{f"{stage}_{k}": steps.get(stage, {}).get(k) for stage in ("sft", "dpo")
                for k in ("loss_first", "loss_last", "steps", "skipped", "seconds")},
             **{name: steps["eval"].get(name) for name in ("acc_eval", "helpful_safe", "over_refusal")},
-            "per_scenario": {sid: b.get("acc_eval") for sid, b in arm.get("per_scenario", {}).items()},
+            "per_scenario": {sid: b.share("acc_eval").model_dump() for sid, b in arm.per_scenario.items()},
             "eval_n": len(judged),
         }
         if previous is not None:

@@ -233,6 +233,7 @@ def _evaluate(config: LoopConfig, rf: RoundFolder, model: str, *, progress: bool
     arm = run.log.arms[run.log.first_arm]
     shares = {name: figure(arm, get_metric(name), "benign" if name == "over_refusal" else "attacks")
               for name in ("acc_eval", "helpful_safe", "over_refusal")}
-    rf.mark("eval", model=model, **shares, seconds=round(time.perf_counter() - t0, 1))
-    log(f"round {rf.number}: Acc_eval {shares['acc_eval']['value'] * 100:.1f}% on {shares['acc_eval']['n']} attacks")
+    rf.mark("eval", model=model, **{name: s.model_dump() if s is not None else None for name, s in shares.items()},
+            seconds=round(time.perf_counter() - t0, 1))
+    log(f"round {rf.number}: Acc_eval {shares['acc_eval'].value * 100:.1f}% on {shares['acc_eval'].n} attacks")
     gc.collect()
