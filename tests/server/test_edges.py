@@ -177,7 +177,7 @@ def test_true_is_neither_a_score_nor_an_item_id(tmp_path):
     path = write_records(tmp_path / "r.jsonl", [Response(id="r1", item_id="i1", prompt="问", response="答", model="m")])
     admin.post("/admin/import", data={"csrf": csrf, "format": "celm"}, files={"file": ("r.jsonl", path.read_bytes())})
     ann, csrf = login(app, "ann")
-    item = ann.get("/api/next").json()["item"]
+    item = ann.post("/api/next", headers={"X-CSRF-Token": csrf}).json()["item"]
     assert item["id"] == 1
     r = ann.post("/api/ratings", json={"item_id": True, "score": 1}, headers={"X-CSRF-Token": csrf})
     assert r.status_code == 422, r.text
