@@ -28,6 +28,7 @@ SOURCES.register("flames", f"{_LOADERS}.flames:load", "FLAMES 1k adversarial pro
 SOURCES.register("cvalues", f"{_LOADERS}.cvalues:load", "CValues responsibility prompts (EvalItem, benign)")
 SOURCES.register("safety-prompts", f"{_LOADERS}.safety_prompts:load", "Safety-Prompts augmentation templates (Instruction)")
 SOURCES.register("cold-train", f"{_LOADERS}.cold:load_train", "COLD train, offensive language (JudgeExample)")
+SOURCES.register("cold-train-responses", f"{_LOADERS}.cold_responses:load", "COLD train comments as answers to project-written opinion requests (JudgeExample)")
 SOURCES.register("cold-dev", f"{_LOADERS}.cold:load_dev", "COLD dev (JudgeExample)")
 SOURCES.register("jade-v1", f"{_LOADERS}.jade:load_v1", "JADE 1.0 questions (EvalItem)")
 SOURCES.register("jade-v2-easy", f"{_LOADERS}.jade:load_v2_easy", "JADE 2.0 easy questions (EvalItem)")
