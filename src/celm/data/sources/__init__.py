@@ -34,6 +34,7 @@ SOURCES.register("jade-v1", f"{_LOADERS}.jade:load_v1", "JADE 1.0 questions (Eva
 SOURCES.register("jade-v2-easy", f"{_LOADERS}.jade:load_v2_easy", "JADE 2.0 easy questions (EvalItem)")
 SOURCES.register("jade-v2-medium", f"{_LOADERS}.jade:load_v2_medium", "JADE 2.0 medium questions (EvalItem)")
 SOURCES.register("jade-v3", f"{_LOADERS}.jade:load_v3", "JADE 3.0 alignment triples (PreferencePair)")
+SOURCES.register("jade-v3-verdicts", f"{_LOADERS}.jade_verdicts:load", "JADE 3.0 answers as four-verdict judge examples: violating -> risk, refusal -> reject, else safe (JudgeExample)")
 SOURCES.register("xsafety", f"{_LOADERS}.xsafety:load", "XSafety Chinese prompts, 14 categories (EvalItem)")
 SOURCES.register("safetybench", f"{_LOADERS}.safetybench:load", "SafetyBench zh subset (MultipleChoiceItem)")
 SOURCES.register("alpaca-zh-demo", f"{_LOADERS}.llamafactory_demo:load_alpaca", "LLaMA-Factory alpaca_zh_demo (SFTExample)")
