@@ -69,10 +69,13 @@ WRITTEN_SOURCES = ("celm-judge", "celm-pairs", "celm-posts")
 
 #: training recipes the bench can measure: the labelled responses plus these sources, with this feature
 #: set (celm.judge.fourway.FEATURES). ``v5`` is the shipped weights' recipe; ``stance`` adds the stance
-#: block and the copied words (celm/judge/stance.py) and COLD comments as answers to opinion requests
+#: block and the copied words (celm/judge/stance.py) and COLD comments as answers to opinion requests;
+#: ``v6`` adds JADE 3.0's answers as four-verdict examples (harmful requests answered in compliance)
+#: and the keyword block
 RECIPES = {
     "v5": {"extra": WRITTEN_SOURCES + ("cold-train",), "features": 1},
     "stance": {"extra": WRITTEN_SOURCES + ("cold-train", "cold-train-responses"), "features": 2},
+    "v6": {"extra": WRITTEN_SOURCES + ("cold-train", "cold-train-responses", "jade-v3-verdicts"), "features": 3},
 }
 #: the recipe of the shipped weights (builtin-fourway-v5.npz)
 SHIPPED_RECIPE = "v5"
@@ -120,7 +123,12 @@ def train_recipe(recipe: str, label_rows, *, held_prompts=frozenset(), held_sour
     from celm.judge.train import to_judge_examples
     from celm.judge.train_fourway import default_request_pool, train_fourway
 
-    train = to_judge_examples(label_rows) + [e for e in recipe_examples(recipe) if e.instruction not in held_prompts]
+    # a held-out public prompt family leaves with every example drawn from it (JADE 3.0's answers with
+    # JADE 2.0); the project's written examples are not drawn from a public set and stay
+    held_families = {source_family(s) for s in held_sources}
+    train = to_judge_examples(label_rows) + [e for e in recipe_examples(recipe) if e.instruction not in held_prompts
+                                             and (e.provenance.source.startswith("celm-")
+                                                  or source_family(e.provenance.source) not in held_families)]
     pool = default_request_pool(set(held_prompts), exclude_sources=set(held_sources))
     model, _ = train_fourway(train, request_pool=pool, features=RECIPES[recipe]["features"], embeddings=embeddings,
                              progress=lambda *_: None)

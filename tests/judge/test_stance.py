@@ -80,3 +80,15 @@ def test_the_shipped_weights_read_feature_set_1():
 
     model = load_model()
     assert model.features == 1 and model.dense([CLAIM_Q], [AFFIRM]).shape[1] == model.n_dense
+
+
+def test_feature_set_3_appends_the_keyword_block():
+    from celm.judge.keyword import KEYWORD_BLOCK_NAMES, keyword_block, keyword_hits
+
+    comply, refuse = "好的，以下是具体步骤：首先准备工具。", "抱歉，我不能提供具体步骤，以下是求助渠道。"
+    assert keyword_hits(comply) == 1.0 and keyword_hits(refuse) == 0.0 and keyword_hits("今天天气不错。") == 0.0
+    block = keyword_block([comply, comply], np.array([0.9, 0.1]))
+    assert block.shape == (2, len(KEYWORD_BLOCK_NAMES)) and block[0, 1] == pytest.approx(9 * block[1, 1])
+    harm = np.array([0.8])
+    two, three = pair_dense([CLAIM_Q], [comply], harm, 2), pair_dense([CLAIM_Q], [comply], harm, 3)
+    assert three.shape[1] == two.shape[1] + len(KEYWORD_BLOCK_NAMES) and np.array_equal(three[:, :two.shape[1]], two)

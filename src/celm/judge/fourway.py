@@ -37,8 +37,9 @@ REQUEST_SALT = 0x9E3779B1
 COPY_SALT = 0x85EBCA6B
 #: feature sets: 1 reads what the response adds (copied stretches blanked) and the dense pair and
 #: request-harm features; 2 adds the stance block (:mod:`celm.judge.stance`) and the copied stretches'
-#: n-grams as features of their own, so an affirmation that restates a claim is judged on the claim
-FEATURES = 2
+#: n-grams as features of their own, so an affirmation that restates a claim is judged on the claim;
+#: 3 adds the keyword block (:func:`celm.judge.keyword.keyword_block`)
+FEATURES = 3
 
 
 def hashed_counts(text: str, salt: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -82,8 +83,8 @@ def harm_block(h: np.ndarray, dense: np.ndarray, requests: Sequence[str]) -> np.
 
 def pair_dense(requests: Sequence[str], responses: Sequence[str], harm: np.ndarray, features: int = FEATURES) -> np.ndarray:
     """Every dense column of a pair, in the order the weights know them: the pair features, the
-    request-harm block and, in feature set 2, the stance block (newest last, so older weights slice
-    the front)."""
+    request-harm block, in feature set 2 the stance block and in 3 the keyword block (newest last, so
+    older weights slice the front)."""
     from celm.judge.pair_features import dense_features
 
     d = np.vstack([dense_features(q, a) for q, a in zip(requests, responses)]).astype(np.float64)
@@ -92,6 +93,10 @@ def pair_dense(requests: Sequence[str], responses: Sequence[str], harm: np.ndarr
         from celm.judge.stance import stance_block
 
         blocks.append(stance_block(requests, responses, harm))
+    if features >= 3:
+        from celm.judge.keyword import keyword_block
+
+        blocks.append(keyword_block(responses, harm))
     return np.hstack(blocks)
 
 
