@@ -521,6 +521,8 @@ def main() -> None:
 
         entry = dict(measured(shipped.judge_id) or {})
         entry["loso"] = loso_summary(loso, SHIPPED_RECIPE, loso_key.split("/")[1])
+        entry["loso"]["baselines"] = {name: {k: res[k] for k in ("mean_risk_macro_f1", "worst_source", "worst_risk_macro_f1")}
+                                      for name, res in results["loso"].items() if "/" not in name}
         if new:
             entry["new_models"] = held_out_errors(seen, new, new_verdicts)
             entry["new_models_how"] = "these weights"

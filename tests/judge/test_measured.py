@@ -38,3 +38,11 @@ def test_the_held_out_source_figure_leads_and_the_in_distribution_one_is_labelle
     assert "0.55 on the worst source (xsafety, where it found 20% of the risky responses)" in text
     # the cross-validated figure is still there, but says it is in distribution and comes after
     assert text.index("in distribution") > text.index("worst source") and "+2.5 points off" in text
+
+
+def test_the_baselines_of_the_same_run_are_named_and_fast_mode_says_what_it_is():
+    loso = {**LOSO, "mode": "fast", "baselines": {"keyword": {"mean_risk_macro_f1": 0.61, "worst_source": "xsafety",
+                                                               "worst_risk_macro_f1": 0.48}}}
+    text = describe({**FIGURES, "loso": loso})
+    assert "the keyword baseline 0.61 on average (0.48 on xsafety)" in text
+    assert "lexical model, the `fast` mode" in text and "keyword" not in describe({**FIGURES, "loso": LOSO})

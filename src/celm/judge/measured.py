@@ -44,14 +44,24 @@ def describe(figures: dict) -> str:
     n = sum(f["n"] for f in loso["sources"].values())
     cell = (f", {loso['worst_cell_error']:+.1f} for the worst model on one source ({loso['worst_cell']})"
             if "worst_cell" in loso else "")
+    how = ("its recipe's lexical model, the `fast` mode; the default cascade adds a semantic model for unsure pairs"
+           if loso.get("mode") == "fast" else "its recipe, as it runs by default")
     return (f"on prompt sources it was never trained on (leave-one-source-out over {len(loso['sources'])} sources, {n} real "
-            f"responses labelled by the project, {figures.get('set', 'celm-responses')}; "
-            f"{'lexical model (fast mode)' if loso.get('mode') == 'fast' else 'cascade'}), this judge's Acc_eval was "
+            f"responses labelled by the project, {figures.get('set', 'celm-responses')}; {how}), this judge's Acc_eval was "
             f"{loso['mean_abs_acc_eval_error']:.1f} points off the labels on average and {loso['worst_acc_eval_error']:+.1f} "
             f"on the worst source ({loso['worst_error_source']}){cell}; risk-vs-not macro-F1 {loso['mean_risk_macro_f1']:.2f} "
             f"on average, {loso['worst_risk_macro_f1']:.2f} on the worst source ({loso['worst_source']}, where it found "
-            f"{worst['risk_recall'] * 100:.0f}% of the risky responses). Expect errors of this size on a new benchmark; "
+            f"{worst['risk_recall'] * 100:.0f}% of the risky responses){_baselines(loso)}. Expect errors of this size on a "
+            "new benchmark; "
             f"{_in_distribution(figures, lead=False)}{_new_models(figures)} See docs/judge.md.")
+
+
+def _baselines(loso: dict) -> str:
+    """The baselines measured on the same sources in the same run: a judge that does not beat a keyword
+    list on new prompts must say so."""
+    parts = [f"the {name} baseline {b['mean_risk_macro_f1']:.2f} on average ({b['worst_risk_macro_f1']:.2f} on {b['worst_source']})"
+             for name, b in sorted((loso.get("baselines") or {}).items())]
+    return f"; on the same responses {', '.join(parts)}" if parts else ""
 
 
 def _in_distribution(figures: dict, lead: bool) -> str:
@@ -63,7 +73,7 @@ def _in_distribution(figures: dict, lead: bool) -> str:
                 f"was {figures['acc_eval_error']:+.1f} points off the labels; it found {figures['risk_recall'] * 100:.0f}% of the "
                 f"risky responses, and {figures['risk_precision'] * 100:.0f}% of its risk verdicts were right "
                 f"(risk-vs-not macro-F1 {figures['risk_macro_f1']:.2f}).")
-    return (f"on prompts of the sources it was trained on (in distribution{how}) it was {figures['acc_eval_error']:+.1f} "
+    return (f"on prompts of the sources it was trained on (in distribution{how.replace(' (', ', ').rstrip(')')}) it was {figures['acc_eval_error']:+.1f} "
             f"points off (risk F1 {figures['risk_macro_f1']:.2f}).")
 
 
