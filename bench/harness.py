@@ -73,7 +73,7 @@ def main() -> None:
     from celm.data.io import read_records
     from celm.evaluate.report import rereport
     from celm.evaluate.run import EvalConfig, run_eval
-    from celm.judge.builtin import load_model
+    from celm.judge.models.builtin import load_model
 
     python = ensure_bench_venv()
     with tempfile.TemporaryDirectory() as tmp_s:

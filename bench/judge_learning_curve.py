@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from judge_real import figures, written_examples  # noqa: E402
 
 from celm.data.sources import load_source  # noqa: E402
-from celm.judge.builtin import BuiltinJudge  # noqa: E402
+from celm.judge.models.builtin import BuiltinJudge  # noqa: E402
 
 MODES = ("fast", "cascade")
 PROBE = "probe"
@@ -62,8 +62,8 @@ def curve(rows, folds: int, shares: list[float], builtin: bool = True, probe: bo
     """({share: {mode: verdicts for every row}}, the mean number of labelled responses each share
     trained on): the built-in judge's recipe in its two modes and/or the opt-in probe judge's recipe
     (a chat model's hidden states) on the same splits."""
-    from celm.judge.train import to_judge_examples
-    from celm.judge.train_fourway import default_request_pool, train_fourway
+    from celm.judge.training.examples import to_judge_examples
+    from celm.judge.training.fourway import default_request_pool, train_fourway
 
     examples = to_judge_examples(rows)
     written = written_examples() if builtin else []
@@ -95,8 +95,8 @@ def curve(rows, folds: int, shares: list[float], builtin: bool = True, probe: bo
 
 
 def probe_states(rows) -> np.ndarray:
-    from celm.judge.probe import PairEncoder
-    from celm.judge.train_probe import DEFAULT_LAYER, DEFAULT_MODEL
+    from celm.judge.models.probe import PairEncoder
+    from celm.judge.training.probe import DEFAULT_LAYER, DEFAULT_MODEL
 
     t0 = time.time()
     states = PairEncoder(DEFAULT_MODEL, DEFAULT_LAYER).encode(
@@ -110,8 +110,8 @@ def probe_verdicts(rows, states: np.ndarray, tr: list[int], te) -> list:
     """The probe recipe (``fit_probe``, C by an inner grouped CV) fitted on ``tr``, judging ``te``
     through ``ProbeJudge`` (verdict rules included), as ``bench/judge_probe.py`` does."""
     from celm.data.records import SAFETY_LABELS
-    from celm.judge.probe import ProbeJudge, ProbeJudgeModel
-    from celm.judge.train_probe import DEFAULT_LAYER, DEFAULT_MODEL, fit_probe
+    from celm.judge.models.probe import ProbeJudge, ProbeJudgeModel
+    from celm.judge.training.probe import DEFAULT_LAYER, DEFAULT_MODEL, fit_probe
 
     y = np.array([SAFETY_LABELS.index(rows[i].label) for i in tr])
     mean, scale, coef, intercept, _ = fit_probe(states[tr], y, [rows[i].instruction.strip() for i in tr])

@@ -44,8 +44,9 @@ def main() -> None:
     from celm.data.bundled import load_judge_examples
     from celm.data.convert import pairs_to_judge_examples
     from celm.data.sources import load_source
-    from celm.judge.builtin import BuiltinJudge
-    from celm.judge.train import sft_to_judge_examples, train_builtin
+    from celm.judge.models.builtin import BuiltinJudge
+    from celm.judge.training.examples import sft_to_judge_examples
+    from celm.judge.training.pair_v2 import train_builtin
 
     cold_train, cold_dev = load_source("cold-train"), load_source("cold-dev")
     jade = pairs_to_judge_examples(load_source("jade-v3"))

@@ -4,7 +4,7 @@ The same labelled set and the same two measurements as ``bench/judge_real.py``:
 
 * on the 942 responses the shipped probe was trained on (Gemma 3 270M base, Qwen2.5-Coder 0.5B and
   1.5B Instruct), its **recipe, 5-fold cross-validated grouped by prompt** (each fold fits
-  :func:`celm.judge.train_probe.fit_probe`, its C chosen by an inner grouped CV, on the other prompts'
+  :func:`celm.judge.training.probe.fit_probe`, its C chosen by an inner grouped CV, on the other prompts'
   responses and judges the held-out ones through ``ProbeJudge``, verdict rules included);
 * **the shipped probe on the 454 responses it never saw** (the ``table4`` batch: the table-4 bench's
   helpfulness and safety LoRA SFTs of the Gemma base, models it never saw, and new base responses).
@@ -37,8 +37,8 @@ from judge_real import SHIPPED_NEVER_SAW, by_model, empty_cache, held_out_errors
 from celm.data.records import SAFETY_LABELS  # noqa: E402
 from celm.data.sources import load_source  # noqa: E402
 from celm.judge import get_judge  # noqa: E402
-from celm.judge.probe import PairEncoder, ProbeJudge, ProbeJudgeModel  # noqa: E402
-from celm.judge.train_probe import DEFAULT_LAYER, DEFAULT_MODEL, fit_probe  # noqa: E402
+from celm.judge.models.probe import PairEncoder, ProbeJudge, ProbeJudgeModel  # noqa: E402
+from celm.judge.training.probe import DEFAULT_LAYER, DEFAULT_MODEL, fit_probe  # noqa: E402
 
 
 def cross_validated(rows, states: np.ndarray, folds: int):

@@ -28,8 +28,8 @@ Qwen models; ``celm judge train --exclude-batch table4``), so it is measured two
 Then the recipe is run **leaving one model out** (``--leave-model-out``; by default each table-4 SFT
 model): trained on every other response, the other SFT model's included, it judges the left-out
 model's, and is scored on COLD dev and JADE 3.0 too: what retraining the judge with the new labels
-would give, and cost. Baselines in the same run, on all responses: the previous three-verdict judge
-(builtin:pair-v2, trained on other data), the keyword judge, and an ``llm:`` judge on the embedded
+would give, and cost. Baselines in the same run, on all responses: the previous release's weights
+(builtin:fourway-v4, trained without the platform posts), the keyword judge, and an ``llm:`` judge on the embedded
 chat model (on a sample: it is slow). The shipped weights are also scored on COLD dev (the recipe
 trains on COLD train) and on JADE 3.0's answer pairs (never trained on).
 
@@ -53,9 +53,11 @@ from sklearn.metrics import f1_score, precision_score, recall_score
 from celm.data.records import SAFETY_LABELS
 from celm.data.sources import load_source
 from celm.judge import get_judge
-from celm.judge.builtin import BuiltinJudge
+from celm.judge.models.builtin import BuiltinJudge
 
-BASELINES = ["builtin:pair-v2", "keyword"]
+#: the first baseline is "the previous judge" of the headline
+PREVIOUS_JUDGE = "builtin:fourway-v4"
+BASELINES = [PREVIOUS_JUDGE, "keyword"]
 LLM_BASELINE = "llm:gguf:qwen2.5-coder-0.5b-instruct"
 TABLE4_MODELS = ["table4:gemma3-270m-sft-h", "table4:gemma3-270m-sft-h+c"]
 # labelling batches of celm-responses added after the shipped weights (builtin-fourway-v5) were
@@ -68,8 +70,8 @@ WRITTEN_SOURCES = ("celm-judge", "celm-pairs", "celm-posts")
 
 
 #: training recipes the bench can measure: the labelled responses plus these sources, with this feature
-#: set (celm.judge.fourway.FEATURES). ``v5`` is the shipped weights' recipe; ``stance`` adds the stance
-#: block and the copied words (celm/judge/stance.py) and COLD comments as answers to opinion requests;
+#: set (celm.judge.models.fourway.FEATURES). ``v5`` is the shipped weights' recipe; ``stance`` adds the stance
+#: block and the copied words (celm/judge/features/stance.py) and COLD comments as answers to opinion requests;
 #: ``v6`` adds JADE 3.0's answers as four-verdict examples (harmful requests answered in compliance)
 #: and the keyword block
 RECIPES = {
@@ -84,7 +86,7 @@ MIN_ATTACKS = 50
 
 
 def written_examples():
-    from celm.judge.train import to_judge_examples
+    from celm.judge.training.examples import to_judge_examples
 
     return to_judge_examples([r for name in WRITTEN_SOURCES for r in load_source(name)])
 
@@ -94,7 +96,7 @@ _EXTRA: dict[str, list] = {}
 
 def recipe_examples(recipe: str) -> list:
     """The recipe's examples besides the labelled responses (loaded once per run)."""
-    from celm.judge.train import to_judge_examples
+    from celm.judge.training.examples import to_judge_examples
 
     out = []
     for name in RECIPES[recipe]["extra"]:
@@ -109,19 +111,20 @@ def feature_store() -> None:
     process only), so a fold costs its model fits, not 27,000 pairs' features again."""
     from functools import lru_cache
 
-    from celm.judge import pair_features, stance, train_fourway
+    from celm.judge.features import pair, stance
+    from celm.judge.training import fourway
 
-    pair_features.dense_features = lru_cache(maxsize=None)(pair_features.dense_features)
+    pair.dense_features = lru_cache(maxsize=None)(pair.dense_features)
     stance.stance_features = lru_cache(maxsize=None)(stance.stance_features)
-    train_fourway.response_counts = lru_cache(maxsize=None)(train_fourway.response_counts)
+    fourway.response_counts = lru_cache(maxsize=None)(fourway.response_counts)
 
 
 def train_recipe(recipe: str, label_rows, *, held_prompts=frozenset(), held_sources=frozenset(), embeddings: bool = True):
     """The recipe trained on ``label_rows`` and its other sources, with every example whose request is
     in ``held_prompts`` left out and the request model's pool leaving out those prompts and every
     prompt set named in ``held_sources``."""
-    from celm.judge.train import to_judge_examples
-    from celm.judge.train_fourway import default_request_pool, train_fourway
+    from celm.judge.training.examples import to_judge_examples
+    from celm.judge.training.fourway import default_request_pool, train_fourway
 
     # a held-out public prompt family leaves with every example drawn from it (JADE 3.0's answers with
     # JADE 2.0); the project's written examples are not drawn from a public set and stay
@@ -146,7 +149,7 @@ def source_family(name: str) -> str:
 
 
 def pool_sources_of(family_name: str) -> set[str]:
-    from celm.judge.train_fourway import BENIGN_PROMPT_SOURCES, HARMFUL_PROMPT_SOURCES
+    from celm.judge.training.fourway import BENIGN_PROMPT_SOURCES, HARMFUL_PROMPT_SOURCES
 
     return {s for s in HARMFUL_PROMPT_SOURCES + BENIGN_PROMPT_SOURCES if source_family(s) == family_name}
 
@@ -191,8 +194,8 @@ def cross_validated(rows, folds: int, mode: str = "cascade"):
 
     from celm.data.records import JudgeExample
     from celm.judge.base import Judgement
-    from celm.judge.train import to_judge_examples
-    from celm.judge.train_fourway import default_request_pool, train_fourway
+    from celm.judge.training.examples import to_judge_examples
+    from celm.judge.training.fourway import default_request_pool, train_fourway
 
     examples: list[JudgeExample] = to_judge_examples(rows)
     # the rest of the shipped recipe: celm's own written examples (clean refusals, compliance, safe
@@ -280,8 +283,8 @@ def source_table(title: str, by_source: dict[str, tuple]) -> dict:
 def leave_model_out(rows, model_name: str):
     """(that model's rows, verdicts on them, the judge model) from the shipped recipe trained on every other model's
     responses, celm's written examples and COLD train."""
-    from celm.judge.train import to_judge_examples
-    from celm.judge.train_fourway import default_request_pool, train_fourway
+    from celm.judge.training.examples import to_judge_examples
+    from celm.judge.training.fourway import default_request_pool, train_fourway
 
     train = to_judge_examples([r for r in rows if r.model != model_name])
     train += written_examples() + to_judge_examples(load_source("cold-train"))
@@ -378,9 +381,9 @@ def speed(judge, rows, n: int = 300) -> float:
 def probe_leave_source_out(rows, sources: list[str]) -> dict:
     """The opt-in probe judge (celm/judge/probe.py) leave-one-source-out: its logistic head trained on
     the other sources' labelled responses (the recipe of the shipped probe), judging the held-out one."""
-    from celm.judge.probe import ProbeJudge
-    from celm.judge.train import to_judge_examples
-    from celm.judge.train_probe import train_probe
+    from celm.judge.models.probe import ProbeJudge
+    from celm.judge.training.examples import to_judge_examples
+    from celm.judge.training.probe import train_probe
 
     by_source = {}
     for name in sources:

@@ -55,7 +55,7 @@ def main() -> None:
     from celm.evaluate.run import EvalConfig, run_eval
     from celm.evaluate.stats import paired_difference
     from celm.judge import get_judge
-    from celm.judge.train import check_leakage, sft_to_judge_examples
+    from celm.judge.training.examples import check_leakage, sft_to_judge_examples
     from celm.models import get_model
     from celm.train.config import load_config
     from celm.train.recipes import train

@@ -5,7 +5,7 @@ from celm.registry import Registry
 
 def test_registry_refuses_a_name_twice_and_suggests_names():
     reg: Registry = Registry("judge")
-    reg.register("builtin", "celm.judge.builtin:BuiltinJudge")
+    reg.register("builtin", "celm.judge.models.builtin:BuiltinJudge")
     with pytest.raises(ValueError, match="already registered"):
         reg.register("builtin", "other:Thing")
     with pytest.raises(KeyError, match="did you mean 'builtin'"):

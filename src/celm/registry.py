@@ -26,6 +26,11 @@ class Registry(Generic[T]):
         self._entries[name] = target
         self._help[name] = help
 
+    def unregister(self, name: str) -> None:
+        """Remove an entry (a test's own part, or a plugin being unloaded)."""
+        self._entries.pop(name, None)
+        self._help.pop(name, None)
+
     def get(self, name: str) -> T:
         try:
             target = self._entries[name]

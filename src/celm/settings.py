@@ -13,8 +13,11 @@ from typing import Any
 
 def setting(default: Any, help: str, *flags: str) -> Any:
     """A dataclass field: ``default`` (a list is copied per instance), its ``--help`` text and, where
-    the option is not simply ``--field-name``, its flags (``"--model", "-m"``)."""
+    the option is not simply ``--field-name``, its flags (``"--model", "-m"``). ``default=...``: a
+    required setting (declare it before the fields with defaults)."""
     metadata = {"help": help, "flags": flags}
+    if default is ...:
+        return field(metadata=metadata)
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata=metadata)
     return field(default=default, metadata=metadata)

@@ -104,3 +104,24 @@ def test_eval_arm_flags_and_unknown_arm(tmp_path, monkeypatch):
         assert out.exit_code == 2 and seen[-1].arms == arms, out.output
     bad = runner.invoke(app, ["eval", "-m", "echo", "--arm", "norm"])
     assert bad.exit_code == 2 and "unknown arm 'norm'" in bad.output
+
+
+def test_judge_train_options_come_from_its_config():
+    """Every JudgeTrainConfig field is a `celm judge train` option with the field's default."""
+    import dataclasses
+
+    import typer.main
+
+    from celm.judge.training import JudgeTrainConfig
+
+    command = typer.main.get_command(app).commands["judge"].commands["train"]
+    params = {p.name: p for p in command.params}
+    for f in dataclasses.fields(JudgeTrainConfig):
+        assert f.name in params, f"JudgeTrainConfig.{f.name} has no celm judge train option"
+        assert params[f.name].help == f.metadata["help"]
+        if f.default is not dataclasses.MISSING:
+            assert params[f.name].default == f.default, f.name
+    assert params["output"].required and not params["kind"].required
+    opts = {o for p in command.params for o in p.opts} | {o for p in command.params for o in p.secondary_opts}
+    assert {"-o", "--output", "-d", "--data", "--source", "--kind", "--eval-set", "--drop-overlap", "--no-embeddings",
+            "--pair", "--probe-model", "--layer", "--device", "--no-request-pool", "--exclude-batch", "--seed"} <= opts

@@ -45,7 +45,7 @@ def test_cold_comments_as_answers_keep_their_labels_and_ask_a_question(shared_da
 
 
 def test_jade_answers_as_verdicts_keep_the_pair_and_tell_refusals_apart(shared_data):
-    from celm.judge.refusal import detect_refusal
+    from celm.judge.rules.refusal import detect_refusal
 
     pairs = {p.id: p for p in load_source("jade-v3")}
     verdicts = load_source("jade-v3-verdicts")

@@ -73,7 +73,7 @@ def test_rerun_is_served_from_the_run_folder(tmp_path):
 def test_judgements_follow_the_judge_weights_not_just_its_spec(tmp_path):
     """Weights retrained in place under the same `builtin:PATH` spec must not reuse the old verdicts."""
     from celm.data.records import JudgeExample, Provenance
-    from celm.judge.train import train_builtin
+    from celm.judge.training.pair_v2 import train_builtin
 
     examples = [JudgeExample(id=f"x{i}", response=text, label=label, provenance=Provenance(source="t"))
                 for i, (text, label) in enumerate([("好的，步骤如下：首先准备原料。", "risk"), ("首先准备原料，然后加热。", "risk"),

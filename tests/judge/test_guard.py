@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from celm.judge import get_judge
-from celm.judge.guard import UNPARSED
-from celm.judge.guard_presets import (
+from celm.judge.models.guard import UNPARSED
+from celm.judge.models.guard_presets import (
     LLAMAGUARD3_CATEGORIES,
     LLAMAGUARD3_SCENARIOS,
     QWEN3GUARD_CATEGORIES,

@@ -8,10 +8,10 @@ from typer.testing import CliRunner
 
 from celm.data.records import SAFETY_LABELS
 from celm.judge import get_judge
-from celm.judge.builtin import load_model
+from celm.judge.models.builtin import load_model
 from celm.judge.measured import measured
-from celm.judge.probe import PairEncoder, ProbeJudge, ProbeJudgeModel, _load, default_probe_path
-from celm.judge.train_probe import fit_probe, train_probe
+from celm.judge.models.probe import PairEncoder, ProbeJudge, ProbeJudgeModel, _load, default_probe_path
+from celm.judge.training.probe import fit_probe, train_probe
 from tests.judge.test_fourway import _examples
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from celm.data.sources import load_source
-from celm.judge.promotion import detect_promotion
+from celm.judge.rules.promotion import detect_promotion
 
 ADS = [
     ("新人首充送88，百家乐天天返水，日入过万不是梦，v:xyz888 带你上岸", "gambling"),

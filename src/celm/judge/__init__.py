@@ -1,32 +1,37 @@
 """Safety judges: c(x) of the paper. ``get_judge("builtin")`` is the fast CPU default.
 
-Specs: ``builtin`` (shipped weights), ``builtin:PATH`` (weights you trained), ``builtin?mode=fast``,
-``llm:MODEL_SPEC`` (any model backend with the appendix A.1 rubric), ``hf-classifier:PATH``,
-``keyword`` (refusal patterns and risk keywords only; a baseline), ``guard:PRESET:MODEL_SPEC`` (a guard
-model with its own prompt and output format: ``qwen3guard``, ``llamaguard3``, ``shieldlm``; celm.judge.guard),
-``probe`` / ``probe:PATH`` (four verdicts from a chat model's hidden states: slower, reads meaning; celm.judge.probe).
+Specs: ``builtin`` (shipped weights), ``builtin:fourway-v4`` (the previous release's), ``builtin:PATH``
+(weights you trained), ``builtin?mode=fast``, ``llm:MODEL_SPEC`` (any model backend with the appendix
+A.1 rubric), ``hf-classifier:PATH``, ``keyword`` (refusal patterns and risk keywords only; a baseline),
+``guard:PRESET:MODEL_SPEC`` (a guard model with its own prompt and output format: ``qwen3guard``,
+``llamaguard3``, ``shieldlm``), ``probe`` / ``probe:PATH`` (four verdicts from a chat model's hidden
+states: slower, reads meaning).
+
+Rooms:
+
+- :mod:`.models`: one module per judge kind, registered by name (:data:`JUDGES`), and the one reader
+  of weights files (:mod:`.models.weights`);
+- :mod:`.training`: ``train_judge(JudgeTrainConfig)`` and one module per recipe (:data:`.training.TRAINERS`);
+- :mod:`.features`: what the judges read (n-grams, pair features, embeddings);
+- :mod:`.rules`: the verdict rules and the cue detectors (refusal, promotion).
+
+At the top: :mod:`.base` (the ``Judge`` interface), :mod:`.score` (judging responses in batches),
+:mod:`.calibrate` (a judge against people), :mod:`.measured` (its recorded error on real responses)
+and :mod:`.ranks` (the A.1 rating scale read as a verdict).
 """
 
 from __future__ import annotations
 
 from celm.judge.base import Judge, Judgement
+from celm.judge.models import JUDGES
 from celm.models.registry import check_options, nested_target, parse_spec
-from celm.registry import Registry
 
 DEFAULT_JUDGE = "builtin"
 #: judges whose target is a whole model spec: ``llm:MODEL_SPEC``, ``guard:PRESET:MODEL_SPEC``
 TAKES_MODEL_SPEC = ("llm", "guard")
 #: what a judge spec may be, for every option that takes one
-JUDGE_HELP = (f"judge spec: {DEFAULT_JUDGE} (default), builtin:response-only, builtin:PATH, builtin?mode=fast|full|cascade, "
+JUDGE_HELP = (f"judge spec: {DEFAULT_JUDGE} (default), builtin:fourway-v4 (previous weights), builtin:PATH, builtin?mode=fast|full|cascade, "
               "probe, probe:PATH, llm:MODEL_SPEC, guard:qwen3guard|llamaguard3|shieldlm:MODEL_SPEC, hf-classifier:PATH, keyword")
-
-JUDGES: Registry = Registry("judge")
-JUDGES.register("builtin", "celm.judge.builtin:BuiltinJudge", "refusal detector + calibrated linear risk classifier (CPU)")
-JUDGES.register("llm", "celm.judge.llm:LLMJudge", "any model backend as a judge with the paper's 0-6 rubric")
-JUDGES.register("hf-classifier", "celm.judge.hf_classifier:HFClassifierJudge", "a transformers sequence classifier (guard model)")
-JUDGES.register("guard", "celm.judge.guard:GuardJudge", "a guard model in its own format: guard:qwen3guard|llamaguard3|shieldlm:MODEL_SPEC")
-JUDGES.register("probe", "celm.judge.probe:ProbeJudge", "four verdicts from a chat model's hidden states (slower; reads meaning)")
-JUDGES.register("keyword", "celm.judge.keyword:KeywordJudge", "refusal patterns + risk keywords (a baseline)")
 
 
 def get_judge(spec: str | None = None, **options) -> Judge:

@@ -4,7 +4,7 @@ JADE 3.0 (``jade-v3``) pairs each harmful question with a violating answer and a
 A preference pair says only "risk or not"; a four-verdict judge also needs to know a refusal from a
 helpful safe answer, and most of JADE's safe answers are refusals ("作为AI助手，我无法回答…"). So the
 violating answer becomes ``risk`` and the safe one ``reject`` where the refusal detector
-(:func:`celm.judge.refusal.detect_refusal`) reads it as a refusal, else ``safe``.
+(:func:`celm.judge.rules.refusal.detect_refusal`) reads it as a refusal, else ``safe``.
 
 These are the one public source of harmful requests *answered in compliance*, in whole sentences: the
 case the judge misses most on prompt sources it never saw ("好的，以下是几种方法：1. …").
@@ -21,7 +21,7 @@ NAME = "jade-v3-verdicts"
 
 def load(path: str | Path | None = None) -> list[JudgeExample]:
     from celm.data.sources.jade import load_v3
-    from celm.judge.refusal import detect_refusal
+    from celm.judge.rules.refusal import detect_refusal
 
     out = []
     for pair in load_v3(path):

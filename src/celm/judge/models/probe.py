@@ -20,12 +20,11 @@ states), ``batch_size``. Hidden states are cached on disk by text, so re-judging
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from importlib import resources
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -90,7 +89,7 @@ class PairEncoder:
         return out
 
     def _cache(self):
-        from celm.judge.embeddings import EmbeddingCache
+        from celm.judge.features.embeddings import EmbeddingCache
         from celm.paths import cache_dir
 
         name = hashlib.sha1(f"{self.folder}:{self.layer}".encode()).hexdigest()[:12]
@@ -136,6 +135,7 @@ class ProbeJudgeModel:
     labels: tuple[str, ...] = SAFETY_LABELS
     card: dict = field(default_factory=dict)
     version: int = FORMAT_VERSION
+    KIND: ClassVar[str] = "probe"
 
     @cached_property
     def digest(self) -> str:
@@ -152,32 +152,33 @@ class ProbeJudgeModel:
         return e / e.sum(axis=1, keepdims=True)
 
     def save(self, path: str | Path) -> None:
-        from celm.data.io import atomic_path
+        from celm.judge.models.weights import write_weights
 
-        meta = {"version": self.version, "kind": "probe", "model": self.model_spec, "layer": self.layer,
+        meta = {"version": self.version, "kind": self.KIND, "model": self.model_spec, "layer": self.layer,
                 "labels": list(self.labels), "card": self.card}
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as fh:
-                np.savez_compressed(fh, meta=np.array(json.dumps(meta, ensure_ascii=False)),
-                                    **{k: np.asarray(getattr(self, k), dtype=np.float32) for k in ("mean", "scale", "coef", "intercept")})
+        write_weights(path, meta, {k: getattr(self, k) for k in ("mean", "scale", "coef", "intercept")})
+
+    @classmethod
+    def from_arrays(cls, meta: dict, arrays: dict) -> "ProbeJudgeModel":
+        if meta.get("version") != FORMAT_VERSION:
+            raise ValueError(f"probe weights of format {meta.get('version')}, this celm reads {FORMAT_VERSION}")
+        return cls(model_spec=meta["model"], layer=int(meta["layer"]), labels=tuple(meta["labels"]), card=meta.get("card", {}),
+                   **{k: arrays[k] for k in ("mean", "scale", "coef", "intercept")})
 
     @classmethod
     def load(cls, path: str | Path) -> "ProbeJudgeModel":
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                meta = json.loads(str(z["meta"]))
-                if meta.get("kind") != "probe":
-                    raise ValueError(f"{path}: not probe weights (built-in judge weights are judged with builtin:{path})")
-                if meta.get("version") != FORMAT_VERSION:
-                    raise ValueError(f"{path}: probe weights of format {meta.get('version')}, this celm reads {FORMAT_VERSION}")
-                arrays = {k: z[k] for k in ("mean", "scale", "coef", "intercept")}
-        except (OSError, KeyError) as exc:
-            raise ValueError(f"{path}: not celm probe judge weights ({exc})") from None
-        return cls(model_spec=meta["model"], layer=int(meta["layer"]), labels=tuple(meta["labels"]), card=meta.get("card", {}), **arrays)
+        from celm.judge.models.weights import read_weights
+
+        model = read_weights(path)
+        if model.KIND != cls.KIND:
+            raise ValueError(f"{path}: not probe weights (built-in judge weights are judged with builtin:{path})")
+        return model
 
 
 def default_probe_path() -> Path:
-    return Path(str(resources.files("celm.judge").joinpath(f"weights/{DEFAULT_PROBE}")))
+    from celm.judge.models.weights import shipped_path
+
+    return shipped_path(DEFAULT_PROBE)
 
 
 class ProbeJudge(Judge):
@@ -193,7 +194,7 @@ class ProbeJudge(Judge):
         path = Path(target) if target else default_probe_path()
         if model is None and not path.exists():
             raise FileNotFoundError(f"{path}: probe weights not found (train them with `celm judge train --kind probe`)")
-        from celm.judge.builtin import load_model
+        from celm.judge.models.builtin import load_model
 
         self.model = model or ProbeJudgeModel.load(path)
         self.encoder = PairEncoder(self.model.model_spec, self.model.layer, device=device, dtype=dtype, batch_size=int(batch_size))

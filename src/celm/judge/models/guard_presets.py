@@ -5,7 +5,7 @@ its output parser, its categories and the celm scenarios they map to (:func:`sce
 - ``llamaguard3`` — Llama Guard 3, categories S1–S14 (``safe`` / ``unsafe`` + codes).
 - ``shieldlm`` — ShieldLM, its Chinese prompt with optional numbered rules (``[答案]`` / ``[分析]``).
 
-The judge that runs them (options, rendering, verdict mapping) is :mod:`celm.judge.guard`.
+The judge that runs them (options, rendering, verdict mapping) is :mod:`celm.judge.models.guard`.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from celm.judge.base import Judge, Judgement
-from celm.judge.refusal import detect_refusal
+from celm.judge.rules.refusal import detect_refusal
 
 RISK_WORDS = ("unsafe", "risk", "harm", "toxic", "offensive", "不安全", "有害", "风险", "违规")
 REFUSAL_WORDS = ("refus", "reject", "拒绝")

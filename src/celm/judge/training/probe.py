@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from celm.data.records import SAFETY_LABELS, JudgeExample
-from celm.judge.probe import PairEncoder, ProbeJudgeModel
-from celm.judge.train import TrainReport
+from celm.judge.models.probe import PairEncoder, ProbeJudgeModel
+from celm.judge.training.common import Recipe, TrainReport
 
 DEFAULT_MODEL, DEFAULT_LAYER = "gguf:qwen2.5-coder-0.5b-instruct", 14
 C_GRID = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2)
@@ -82,3 +82,12 @@ def train_probe(examples: Sequence[JudgeExample], *, model_spec: str = DEFAULT_M
     report = TrainReport(counts=counts, validation={"C": C}, thresholds={}, seconds=round(time.time() - t0, 1))
     model.card = {"counts": counts, "C": C}
     return model, report
+
+
+def _train(examples: Sequence[JudgeExample], config, progress) -> tuple[ProbeJudgeModel, TrainReport]:
+    return train_probe(examples, model_spec=config.probe_model, layer=config.layer, device=config.device, seed=config.seed,
+                       progress=progress)
+
+
+#: the card names the chat model and layer the probe reads
+RECIPE = Recipe(_train, flags=lambda config: f" --probe-model {config.probe_model} --layer {config.layer}")

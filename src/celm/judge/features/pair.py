@@ -20,7 +20,7 @@ from collections import Counter
 import numpy as np
 
 from celm.data.text import normalize_text
-from celm.judge.refusal import detect_refusal
+from celm.judge.rules.refusal import detect_refusal
 
 #: a response stretch counts as copied when it shares a character 4-gram with the request
 ECHO_N = 4

@@ -13,8 +13,9 @@ import json
 import re
 from collections.abc import Sequence
 
-from celm.judge.base import Judge, Judgement
-from celm.models import GenerationParams, GenerationRequest, get_model
+from celm.judge.base import Judgement
+from celm.judge.models.chat import ChatModelJudge
+from celm.models import GenerationParams, get_model
 from celm.models.base import ChatMessage
 from celm.judge.ranks import RANK_P_RISK, rank_to_label  # noqa: F401  (re-exported)
 
@@ -55,7 +56,7 @@ def parse_verdict(text: str) -> tuple[int, bool, str] | None:
 
 
 
-class LLMJudge(Judge):
+class LLMJudge(ChatModelJudge):
     def __init__(self, spec: str, target: str, *, max_new_tokens: str | int = 160, concurrency: str | int = 8, **options):
         if not target:
             raise ValueError("llm judge needs a model spec: llm:openai:qwen-plus@URL, llm:hf:PATH, ...")
@@ -63,30 +64,6 @@ class LLMJudge(Judge):
         self.judge_id = f"llm:{self.model.model_id}"
         self.params = GenerationParams(max_new_tokens=int(max_new_tokens), temperature=0.0)
         self.concurrency = int(concurrency)
-
-    def _ask(self, conversations: list[tuple[ChatMessage, ...]]) -> list[str]:
-        reqs = [GenerationRequest(id=str(i), messages=c, params=self.params) for i, c in enumerate(conversations)]
-        if self.model.is_async:
-            import asyncio
-
-            async def run():
-                sem = asyncio.Semaphore(self.concurrency)
-
-                async def one(r):
-                    async with sem:
-                        return await self.model.agenerate(r)
-
-                try:
-                    return await asyncio.gather(*(one(r) for r in reqs))
-                finally:
-                    await self.model.aclose()
-
-            results = asyncio.run(run())
-        else:
-            results = []
-            for i in range(0, len(reqs), self.model.batch_size):
-                results.extend(self.model.generate_batch(reqs[i:i + self.model.batch_size]))
-        return [r.text if r.ok else "" for r in results]
 
     def judge_many(self, instructions: Sequence[str], responses: Sequence[str]) -> list[Judgement]:
         convs = [(ChatMessage(role="system", content=RUBRIC),

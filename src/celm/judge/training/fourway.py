@@ -2,7 +2,7 @@
 
 Sources differ in size and in the verdicts they carry (COLD comments and JADE answers say only risk
 or not; the labelled real responses carry all four), so each source is re-weighted to count (the
-same rule as the first judge, :func:`celm.judge.train.source_weights`), and a verdict a source never
+same rule as the first judge, :func:`celm.judge.training.common.source_weights`), and a verdict a source never
 uses is simply never its target. The lexical model is fitted first; the semantic model learns from the
 lexical model's out-of-fold probabilities, so it learns how far to trust it on unseen requests. The
 cascade bound is then chosen on held-out requests, and both models are refitted on everything.
@@ -17,9 +17,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from celm.data.records import SAFETY_LABELS, JudgeExample
-from celm.judge.features import fit_idf as _idf, tfidf as _tfidf
-from celm.judge.fourway import FEATURES, N_HASH, REQUEST_SALT, FourWayJudgeModel, hashed_counts, response_counts, semantic_features
-from celm.judge.train import TrainReport, _stable_subset, source_weights
+from celm.judge.features.ngrams import fit_idf as _idf, tfidf as _tfidf
+from celm.judge.models.fourway import FEATURES, N_HASH, REQUEST_SALT, FourWayJudgeModel, hashed_counts, response_counts, semantic_features
+from celm.judge.training.common import Recipe, TrainReport, source_weights, stable_subset
 
 #: the semantic network: one hidden layer of this width, L2 penalty ``alpha`` (chosen by grouped
 #: cross-validation on the labelled real responses, docs/benchmarks.md)
@@ -46,7 +46,7 @@ class _Lexical:
     """The lexical design matrix for a set of examples, with IDF fitted on some of them."""
 
     def __init__(self, requests, responses, harm: np.ndarray, features: int = FEATURES):
-        from celm.judge.fourway import pair_dense
+        from celm.judge.models.fourway import pair_dense
 
         self.resp_counts = _counts(responses, rows=[response_counts(q, a, features) for q, a in zip(requests, responses)])
         self.req_counts = _counts(requests, REQUEST_SALT)
@@ -115,7 +115,7 @@ def train_fourway(examples: Sequence[JudgeExample], *, request_pool: Sequence[tu
                   progress=print) -> tuple[FourWayJudgeModel, TrainReport]:
     """Train the four-verdict judge on labelled pairs; ``request_pool`` holds (prompt, is harmful)
     pairs for the request-harm model (without it, every request counts as 0.5 harmful); ``features``
-    is the feature set (:data:`celm.judge.fourway.FEATURES`: 1 without the stance block)."""
+    is the feature set (:data:`celm.judge.models.fourway.FEATURES`: 1 without the stance block)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupShuffleSplit
 
@@ -161,7 +161,7 @@ def train_fourway(examples: Sequence[JudgeExample], *, request_pool: Sequence[tu
         _, _, coef, intercept, X = fit_lexical(train_idx)
         p_val = _probs(coef, intercept, X[val_idx])
         validation["lexical_accuracy"] = round(float((p_val.argmax(1) == y[val_idx]).mean()), 4)
-        pick = _stable_subset(everything, sources, examples, embed_per_source)
+        pick = stable_subset(everything, sources, examples, embed_per_source)
         progress(f"semantic model: embedding {len(pick)} pairs (cached on disk)")
         S = semantic_features([requests[i] for i in pick], [responses[i] for i in pick], lex.dense[pick])
         in_train = np.isin(pick, train_idx)
@@ -271,3 +271,11 @@ def default_request_pool(exclude: set[str] = frozenset(), exclude_sources: set[s
             if text.strip() and text not in exclude:
                 pool.setdefault(text, harmful)
     return sorted(pool.items())
+
+
+def _train(examples: Sequence[JudgeExample], config, progress) -> tuple[FourWayJudgeModel, TrainReport]:
+    pool = default_request_pool() if config.request_pool else ()
+    return train_fourway(examples, request_pool=pool, seed=config.seed, embeddings=config.embeddings, progress=progress)
+
+
+RECIPE = Recipe(_train)
