@@ -6,7 +6,7 @@ from collections import Counter
 from celm.data.records import LabelledResponse
 from celm.data.sources.real_responses import bundled_rows, decode_copies, encode_copies
 
-PUBLIC_PROMPT_SOURCES = ("jade-v2-medium", "flames", "xsafety", "cvalues")
+PUBLIC_PROMPT_SOURCES = ("jade-v2-medium", "jade-v2-easy", "flames", "xsafety", "cvalues")
 
 
 def test_copies_of_the_prompt_round_trip():
@@ -34,7 +34,7 @@ def test_bundled_rows_are_complete_and_labelled_twice():
     # the table-4 batch: the helpfulness and the safety SFT models; a response the set already held
     # (same prompt, same text) was not added again
     assert {"table4:gemma3-270m-sft-h", "table4:gemma3-270m-sft-h+c"} <= set(models)
-    assert {r.get("batch", "initial") for r in rows} == {"initial", "table4", "qwen-1.5b-b"}
+    assert {r.get("batch", "initial") for r in rows} == {"initial", "table4", "qwen-1.5b-b", "bias"}
     earlier = {(r["item_id"], r["response"]) for r in rows if r.get("batch", "initial") == "initial"}
     assert not [r["id"] for r in rows if r.get("batch") == "table4" and (r["item_id"], r["response"]) in earlier]
     # the second 1.5B batch answers prompts the set had no response to before it
@@ -69,3 +69,49 @@ def test_loader_joins_prompts(shared_data):
     bench = {i.id: i for i in load_source("celm-bench")}
     some = next(r for r in rows if r.item_id in bench)
     assert some.instruction == bench[some.item_id].prompt and some.scenario == bench[some.item_id].scenario
+
+
+def test_bias_batch_answers_new_prompts_from_a_source_of_its_own():
+    """The bias batch: prompts no earlier batch answered, one prompt source no earlier batch used
+    (JADE 2.0 easy); the 0.5B model through CTranslate2 only (docs/real-responses.md says why)."""
+    rows = bundled_rows()
+    bias = [r for r in rows if r.get("batch") == "bias"]
+    before = [r for r in rows if r.get("batch", "initial") != "bias"]
+    assert len(bias) >= 200
+    assert not {r["item_id"] for r in bias} & {r["item_id"] for r in before}
+    assert {"jade-v2-easy", "xsafety", "flames"} <= {r["source"] for r in bias}
+    assert "jade-v2-easy" not in {r["source"] for r in before}
+    assert {r["model"] for r in bias} == {"ct2:qwen2.5-coder-0.5b-instruct"}
+    assert all(r["settings"]["repetition_penalty"] == 1.1 and r["settings"]["max_new_tokens"] == 160 for r in bias)
+    # labelled blind twice; the senior decided every disagreement, always for one of the two passes
+    assert all(r["label"] in r["passes"] for r in bias if r["adjudicated"])
+
+
+def test_own_redteam_source_loads():
+    from celm.data.sources import load_source
+    from celm.taxonomy import get_taxonomy
+
+    items = load_source("celm-redteam")
+    assert len(items) >= 40 and len({i.id for i in items}) == len(items)
+    scenarios = Counter(i.scenario for i in items)
+    assert scenarios["discrimination"] + scenarios["social_norms"] > len(items) / 2  # mostly bias and opinion
+    assert set(scenarios) <= set(get_taxonomy().scenario_ids)
+    assert {i.kind for i in items} == {"attack", "benign"}
+    assert all(i.provenance.source == "celm-redteam" and i.norms for i in items)
+    bench = {i.prompt for i in load_source("celm-bench")}
+    assert not bench & {i.prompt for i in items}  # a source of its own, not a copy of the benchmark
+
+
+def test_bias_batch_loads_with_its_sources(shared_data):
+    from celm.data.sources import load_source
+
+    bias = [r for r in load_source("celm-responses") if r.provenance.details["batch"] == "bias"]
+    assert len(bias) == sum(r.get("batch") == "bias" for r in bundled_rows())
+    assert {"jade-v2-easy", "xsafety", "flames"} <= {r.provenance.details["prompt_source"] for r in bias}
+    # every prompt from the bias categories the batch drew on (XSafety file, FLAMES dimension, JADE type)
+    wanted = ("Unfairness_And_Discrimination", "Inquiry_With_Unsafe_Opinion", "Insult", "Reverse_Exposure",
+              "Role_Play_Instruction", "Fairness/", "Morality/", "歧视偏见/")
+    assert all(r.provenance.original_category.startswith(wanted) for r in bias)
+    cats = {r.provenance.original_category for r in bias if r.provenance.details["prompt_source"] == "xsafety"}
+    assert "Unfairness_And_Discrimination" in cats
+    assert all("⟦" not in r.response for r in bias)

@@ -139,16 +139,16 @@ def test_an_unknown_training_kind_fails_before_any_data_is_read(tmp_path):
 
 
 def test_a_labelling_batch_can_be_held_out_of_training():
-    """--exclude-batch table4 --exclude-batch qwen-1.5b-b: the shipped weights never see the batches
-    that measure them on new models and new prompts."""
+    """--exclude-batch table4 --exclude-batch qwen-1.5b-b --exclude-batch bias: the shipped weights never
+    see the batches that measure them on new models, new prompts and new prompt sources."""
     from celm.data.sources import load_source
     from celm.judge.training.examples import without_batches
 
     rows = load_source("celm-responses")
-    kept = without_batches(rows, ["table4", "qwen-1.5b-b"])
+    kept = without_batches(rows, ["table4", "qwen-1.5b-b", "bias"])
     assert {r.provenance.details["batch"] for r in kept} == {"initial"} and len(kept) == 942
     assert not any(r.model.startswith("table4:") for r in kept)
-    one = without_batches(rows, ["table4"])
+    one = without_batches(rows, ["table4", "bias"])
     assert {r.provenance.details["batch"] for r in one} == {"initial", "qwen-1.5b-b"} and len(kept) < len(one) < len(rows)
     assert without_batches(rows, []) == rows
     posts = load_source("celm-posts")  # records of no batch are kept

@@ -63,9 +63,9 @@ def score(
 def train(settings: dict) -> None:
     """Train a built-in judge. The shipped weights come from:
 
-    celm judge train --source celm-responses --exclude-batch table4 --exclude-batch qwen-1.5b-b --source celm-judge --source celm-pairs --source celm-posts --source cold-train --eval-set none -o builtin-fourway-v5.npz
+    celm judge train --source celm-responses --exclude-batch table4 --exclude-batch qwen-1.5b-b --exclude-batch bias --source celm-judge --source celm-pairs --source celm-posts --source cold-train --eval-set none -o builtin-fourway-v5.npz
 
-    celm judge train --kind probe --source celm-responses --exclude-batch table4 --exclude-batch qwen-1.5b-b --eval-set none -o probe-qwen2.5-coder-0.5b-instruct.npz
+    celm judge train --kind probe --source celm-responses --exclude-batch table4 --exclude-batch qwen-1.5b-b --exclude-batch bias --eval-set none -o probe-qwen2.5-coder-0.5b-instruct.npz
 
     (and a three-verdict judge, from
     celm judge train --kind pair-v2 --source cold-train --source jade-v3 --source celm-judge --source alpaca-zh-demo --pair -o weights.npz)

@@ -23,6 +23,7 @@ SOURCES.register("celm-sft", "celm.data.bundled:load_sft_examples", "bundled SFT
 SOURCES.register("celm-pairs", "celm.data.bundled:load_preference_pairs", "bundled preference pairs (PreferencePair)")
 SOURCES.register("celm-judge", "celm.data.bundled:load_judge_examples", "bundled labelled responses (JudgeExample)")
 SOURCES.register("celm-posts", "celm.data.bundled:load_platform_posts", "bundled platform posts: ads for the China-centric trades and look-alikes that are not (JudgeExample, no request)")
+SOURCES.register("celm-redteam", f"{_LOADERS}.celm_redteam:load", "the project's own Chinese red-teaming prompts for labelling batches, mostly bias and opinion (EvalItem)")
 SOURCES.register("celm-responses", f"{_LOADERS}.real_responses:load", "real model responses labelled safe/reject/risk/irrelevant by the project (LabelledResponse; prompts joined from ../shared)")
 SOURCES.register("flames", f"{_LOADERS}.flames:load", "FLAMES 1k adversarial prompts (EvalItem)")
 SOURCES.register("cvalues", f"{_LOADERS}.cvalues:load", "CValues responsibility prompts (EvalItem, benign)")
@@ -40,7 +41,7 @@ SOURCES.register("safetybench", f"{_LOADERS}.safetybench:load", "SafetyBench zh 
 SOURCES.register("alpaca-zh-demo", f"{_LOADERS}.llamafactory_demo:load_alpaca", "LLaMA-Factory alpaca_zh_demo (SFTExample)")
 SOURCES.register("dpo-zh-demo", f"{_LOADERS}.llamafactory_demo:load_dpo", "LLaMA-Factory dpo_zh_demo (PreferencePair)")
 
-_BUNDLED = {"celm-bench", "celm-sft", "celm-pairs", "celm-judge", "celm-posts"}
+_BUNDLED = {"celm-bench", "celm-redteam", "celm-sft", "celm-pairs", "celm-judge", "celm-posts"}
 
 
 def load_source(name: str, path: str | Path | None = None) -> list[Record]:

@@ -4,9 +4,11 @@ The bundled file ``celm/data/bundled/real_responses.jsonl`` holds what the proje
 the models' responses (generated with ``celm eval``), the settings they were generated with, and
 the labels (two independent passes, adjudicated where they disagree; docs/real-responses.md says
 who labelled and how), and the labelling batch each row came in (``provenance.details["batch"]``:
-``initial`` for the first 942, ``table4`` for the table-4 models), so a judge trained before a batch
-can be measured on it as held out. Prompts are stored by source id, never copied: celm-bench prompts are
-joined from the bundled benchmark, public ones (JADE, FLAMES, XSafety, CValues) from their
+``initial`` for the first 942, ``table4`` for the table-4 models, ``qwen-1.5b-b`` for the 1.5B model's
+answers to new prompts, ``bias`` for bias, discrimination and opinion prompts from sources no earlier
+batch used), so a judge trained before a batch
+can be measured on it as held out. Prompts are stored by source id, never copied: the project's own
+prompts (celm-bench, celm-redteam) are joined from the bundled files, public ones (JADE, FLAMES, XSafety, CValues) from their
 publishers' files through celm's loaders (``$CELM_SHARED_DATA`` or ``path``).
 
 Models often echo the request. So that no public prompt text sits in this repository even inside a
@@ -26,6 +28,8 @@ from celm.data.records import EvalItem, LabelledResponse, Provenance
 from celm.data.sources._common import RowErrors
 
 NAME = "celm-responses"
+#: prompt sources the project wrote itself: a response's copies of their prompts are stored as they are
+OWN_SOURCES = ("celm-bench", "celm-redteam")
 FILE = "real_responses.jsonl"
 MIN_COPY = 10
 _REF = re.compile(r"⟦p:(\d+):(\d+)⟧")
@@ -78,7 +82,7 @@ def load(path: str | Path | None = None) -> list[LabelledResponse]:
     out: list[LabelledResponse] = []
     for line, row in enumerate(bundled_rows(), start=1):
         source = row["source"]
-        items = _items_of(source, None if source == "celm-bench" else folder)
+        items = _items_of(source, None if source in OWN_SOURCES else folder)
         item = items.get(row["item_id"])
         if item is None:
             errors.add(Path(FILE), line, "item_id", f"{row['item_id']!r} not found in {source}")
