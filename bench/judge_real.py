@@ -63,7 +63,13 @@ TABLE4_MODELS = ["table4:gemma3-270m-sft-h", "table4:gemma3-270m-sft-h+c"]
 # labelling batches of celm-responses added after the shipped weights (builtin-fourway-v5) were
 # trained: the table-4 models, and a second batch of the 1.5B instruct model's answers to new
 # prompts; empty it when the shipped weights are retrained on them
-SHIPPED_NEVER_SAW = {"table4", "qwen-1.5b-b"}
+SHIPPED_NEVER_SAW = {"table4", "qwen-1.5b-b", "bias"}
+#: batches labelled after the leave-one-source-out folds below were last run (the bias batch: 240
+#: answers of the 0.5B on ct2 to bias, discrimination and opinion prompts no earlier batch answered,
+#: a new prompt source among them, jade-v2-easy). They stay out of the folds' rows (``--with-later``
+#: puts them in, re-running every fold) and are a fresh test of every weights file instead: the
+#: shipped ones, each ``--candidate`` and the baselines, none of them trained on it
+LATER_BATCHES = {"bias"}
 #: the project's written examples in the recipe: judge examples and pairs (clean refusals, compliance,
 #: safe answers) and platform posts (ads for the China-centric trades and look-alikes, no request)
 WRITTEN_SOURCES = ("celm-judge", "celm-pairs", "celm-posts")
@@ -456,8 +462,14 @@ def main() -> None:
     ap.add_argument("--json", help="write all figures here")
     ap.add_argument("--record", action="store_true", help="store the shipped judge's leave-one-source-out figures (and "
                     "each baseline's) in celm/judge/weights/measured.json, which `celm eval` prints next to its results")
+    ap.add_argument("--with-later", action="store_true", help=f"put the batches {sorted(LATER_BATCHES)} into the "
+                    "leave-one-source-out rows (every fold is trained again)")
+    ap.add_argument("--candidate", action="append", metavar="PATH", help="weights trained by a candidate recipe on the "
+                    "folds' rows: judged (fast mode) on the later batches beside the shipped weights (repeatable)")
     args = ap.parse_args()
-    rows = load_source("celm-responses")
+    every = load_source("celm-responses")
+    later = [] if args.with_later else [r for r in every if r.provenance.details["batch"] in LATER_BATCHES]
+    rows = [r for r in every if r not in later]
     print(f"{len(rows)} labelled responses from {len({r.model for r in rows})} models; people's labels: "
           + ", ".join(f"{lab} {sum(r.label == lab for r in rows)}" for lab in SAFETY_LABELS))
     sources = sorted(args.source or {prompt_source(r) for r in rows})
@@ -491,6 +503,8 @@ def main() -> None:
     if args.probe:
         results["loso"]["probe"] = probe_leave_source_out(rows, sources)
 
+    if later:
+        results["later"] = fresh_test(later, args.candidate or [], [b for b in (args.baseline or BASELINES) if b != "none"])
     shipped = get_judge("builtin")
     seen = [r for r in rows if r.provenance.details["batch"] not in SHIPPED_NEVER_SAW]  # the shipped weights' training rows
     new = [r for r in rows if r.provenance.details["batch"] in SHIPPED_NEVER_SAW]
@@ -553,6 +567,24 @@ def main() -> None:
                   f"{res['worst_risk_macro_f1']:.3f}, largest Acc_eval error {res['worst_error_source']} {res['worst_acc_eval_error']:+.1f}")
     if loso:
         print(headline(loso, f"shipped recipe ({loso_key})"))
+
+
+def fresh_test(later, candidates: list[str], baselines: list[str]) -> dict:
+    """Every weights file and baseline on the batches labelled after the folds (:data:`LATER_BATCHES`):
+    none was trained on them, so this is a plain held-out test, per prompt source."""
+    judges = {"shipped (builtin, cascade)": get_judge("builtin"), "shipped, fast mode": get_judge("builtin?mode=fast")}
+    judges.update({f"candidate {os.path.basename(p)} (fast)": get_judge(f"builtin:{p}?mode=fast") for p in candidates})
+    judges.update({b: get_judge(b) for b in baselines})
+    print(f"\nFRESH TEST: the {len(later)} responses of batches {sorted({r.provenance.details['batch'] for r in later})}, "
+          f"labelled after the folds ({sorted({r.model for r in later})}); no judge here was trained on them")
+    out = {}
+    for name, judge in judges.items():
+        got = judge.judge_many([r.instruction for r in later], [r.response for r in later])
+        srcs = sorted({prompt_source(r) for r in later})
+        out[name] = source_table(f"{name} ({judge.judge_id})", {n: ([r for r in later if prompt_source(r) == n],
+                                                                   [v for r, v in zip(later, got) if prompt_source(r) == n])
+                                                               for n in srcs})
+    return out
 
 
 def loso_summary(res: dict, recipe: str, mode: str) -> dict:
