@@ -11,6 +11,14 @@ Qwen2.5-Coder 0.5B/1.5B Instruct), against the project's own four-verdict labels
   per model and overall; the same for the helpful-and-safe share (``safe``);
 * speed in pairs per second on 2 cores with an empty embedding cache.
 
+**The headline is leave-one-source-out**: for each prompt source (celm-bench, JADE 2.0, FLAMES,
+XSafety, CValues), each recipe of ``RECIPES`` is trained without any response to that source's
+prompts and judges that source; per source, per (source, model) with >= 50 attacks, the mean and the
+worst source, with the baselines (keyword; ``--probe``: the probe, trained the same way) in the same
+run. The last line gives the shipped recipe's worst source. Batches labelled after the folds
+(``LATER_BATCHES``) are a fresh test of every weights file (``--candidate``). What follows is the
+in-distribution part, labelled as such.
+
 The shipped four-verdict judge was trained on the set's first 942 responses (Gemma base and the two
 Qwen models; ``celm judge train --exclude-batch table4``), so it is measured two ways:
 
@@ -543,6 +551,8 @@ def main() -> None:
         if new:
             entry["new_models"] = held_out_errors(seen, new, new_verdicts)
             entry["new_models_how"] = "these weights"
+        if results.get("later"):
+            entry["fresh"] = fresh_summary(results["later"]["shipped (builtin, cascade)"], later)
         record(shipped.judge_id, entry)
     if args.llm_sample:
         import random
@@ -585,6 +595,14 @@ def fresh_test(later, candidates: list[str], baselines: list[str]) -> dict:
                                                                    [v for r, v in zip(later, got) if prompt_source(r) == n])
                                                                for n in srcs})
     return out
+
+
+def fresh_summary(res: dict, later) -> dict:
+    """What the judge check prints of the fresh test (measured.json's ``fresh``)."""
+    return {"n": len(later), "batches": sorted({r.provenance.details["batch"] for r in later}),
+            "models": sorted({r.model for r in later}), "mean_abs_acc_eval_error": res["mean_abs_acc_eval_error"],
+            "worst_error_source": res["worst_error_source"], "worst_acc_eval_error": res["worst_acc_eval_error"],
+            "mean_risk_macro_f1": res["mean_risk_macro_f1"]}
 
 
 def loso_summary(res: dict, recipe: str, mode: str) -> dict:

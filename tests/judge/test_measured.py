@@ -46,3 +46,11 @@ def test_the_baselines_of_the_same_run_are_named_and_fast_mode_says_what_it_is()
     text = describe({**FIGURES, "loso": loso})
     assert "the keyword baseline 0.61 on average (0.48 on xsafety)" in text
     assert "lexical model, the `fast` mode" in text and "keyword" not in describe({**FIGURES, "loso": LOSO})
+
+
+def test_a_later_batch_is_named_as_a_fresh_check():
+    fresh = {"n": 240, "batches": ["bias"], "models": ["m"], "mean_abs_acc_eval_error": 9.8, "worst_error_source": "flames",
+             "worst_acc_eval_error": -17.4, "mean_risk_macro_f1": 0.554}
+    text = describe({**FIGURES, "loso": LOSO, "fresh": fresh})
+    assert "On 240 responses labelled later (bias batch), it was 9.8 points off on average and -17.4 on flames" in text
+    assert text.index("labelled later") < text.index("in distribution")

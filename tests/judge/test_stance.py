@@ -92,3 +92,18 @@ def test_feature_set_3_appends_the_keyword_block():
     harm = np.array([0.8])
     two, three = pair_dense([CLAIM_Q], [comply], harm, 2), pair_dense([CLAIM_Q], [comply], harm, 3)
     assert three.shape[1] == two.shape[1] + len(KEYWORD_BLOCK_NAMES) and np.array_equal(three[:, :two.shape[1]], two)
+
+
+def test_celm_judge_train_trains_the_shipped_feature_set_unless_told(tmp_path):
+    from celm.judge.models.fourway import DEFAULT_FEATURES
+    from celm.judge.training.run import JudgeTrainConfig, card_command
+
+    plain = JudgeTrainConfig(output=tmp_path / "w.npz", source=["celm-judge"])
+    assert plain.features == DEFAULT_FEATURES == load_shipped_features() and "--features" not in card_command(plain)
+    assert card_command(JudgeTrainConfig(output=tmp_path / "w.npz", source=["celm-judge"], features=3)).endswith("--features 3")
+
+
+def load_shipped_features() -> int:
+    from celm.judge.models.builtin import load_model
+
+    return load_model().features

@@ -51,8 +51,8 @@ def describe(figures: dict) -> str:
             f"{loso['mean_abs_acc_eval_error']:.1f} points off the labels on average and {loso['worst_acc_eval_error']:+.1f} "
             f"on the worst source ({loso['worst_error_source']}){cell}; risk-vs-not macro-F1 {loso['mean_risk_macro_f1']:.2f} "
             f"on average, {loso['worst_risk_macro_f1']:.2f} on the worst source ({loso['worst_source']}, where it found "
-            f"{worst['risk_recall'] * 100:.0f}% of the risky responses){_baselines(loso)}. Expect errors of this size on a "
-            "new benchmark; "
+            f"{worst['risk_recall'] * 100:.0f}% of the risky responses){_baselines(loso)}.{_fresh(figures)} Expect errors of "
+            "this size on a new benchmark; "
             f"{_in_distribution(figures, lead=False)}{_new_models(figures)} See docs/judge.md.")
 
 
@@ -62,6 +62,16 @@ def _baselines(loso: dict) -> str:
     parts = [f"the {name} baseline {b['mean_risk_macro_f1']:.2f} on average ({b['worst_risk_macro_f1']:.2f} on {b['worst_source']})"
              for name, b in sorted((loso.get("baselines") or {}).items())]
     return f"; on the same responses {', '.join(parts)}" if parts else ""
+
+
+def _fresh(figures: dict) -> str:
+    """A batch labelled after the measurement above, which no judge was trained on: a check of it."""
+    f = figures.get("fresh")
+    if not f:
+        return ""
+    return (f" On {f['n']} responses labelled later ({', '.join(f['batches'])} batch), it was {f['mean_abs_acc_eval_error']:.1f} "
+            f"points off on average and {f['worst_acc_eval_error']:+.1f} on {f['worst_error_source']} (risk F1 "
+            f"{f['mean_risk_macro_f1']:.2f}).")
 
 
 def _in_distribution(figures: dict, lead: bool) -> str:

@@ -41,6 +41,9 @@ COPY_SALT = 0x85EBCA6B
 #: n-grams as features of their own, so an affirmation that restates a claim is judged on the claim;
 #: 3 adds the keyword block (:func:`celm.judge.models.keyword.keyword_block`)
 FEATURES = 3
+#: the feature set of the shipped weights, which ``celm judge train`` trains unless told otherwise
+#: (``--features``): sets 2 and 3 were measured leave-one-source-out and not shipped (docs/judge.md)
+DEFAULT_FEATURES = 1
 
 
 def hashed_counts(text: str, salt: int = 0) -> tuple[np.ndarray, np.ndarray]:

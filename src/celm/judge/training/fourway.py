@@ -18,7 +18,7 @@ import numpy as np
 
 from celm.data.records import SAFETY_LABELS, JudgeExample
 from celm.judge.features.ngrams import fit_idf as _idf, tfidf as _tfidf
-from celm.judge.models.fourway import FEATURES, N_HASH, REQUEST_SALT, FourWayJudgeModel, hashed_counts, response_counts, semantic_features
+from celm.judge.models.fourway import DEFAULT_FEATURES, FEATURES, N_HASH, REQUEST_SALT, FourWayJudgeModel, hashed_counts, response_counts, semantic_features
 from celm.judge.training.common import Recipe, TrainReport, source_weights, stable_subset
 
 #: the semantic network: one hidden layer of this width, L2 penalty ``alpha`` (chosen by grouped
@@ -111,11 +111,11 @@ def recipe_weights(examples: Sequence[JudgeExample]) -> tuple[np.ndarray, np.nda
 
 def train_fourway(examples: Sequence[JudgeExample], *, request_pool: Sequence[tuple[str, bool]] = (), seed: int = 0,
                   embeddings: bool = True, C_lexical: float = 4.0, val_fraction: float = 0.15,
-                  embed_per_source: int = 6000, features: int = FEATURES,
+                  embed_per_source: int = 6000, features: int = DEFAULT_FEATURES,
                   progress=print) -> tuple[FourWayJudgeModel, TrainReport]:
     """Train the four-verdict judge on labelled pairs; ``request_pool`` holds (prompt, is harmful)
     pairs for the request-harm model (without it, every request counts as 0.5 harmful); ``features``
-    is the feature set (:data:`celm.judge.models.fourway.FEATURES`: 1 without the stance block)."""
+    is the feature set (:data:`celm.judge.models.fourway.FEATURES`; default that of the shipped weights)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupShuffleSplit
 
@@ -275,7 +275,8 @@ def default_request_pool(exclude: set[str] = frozenset(), exclude_sources: set[s
 
 def _train(examples: Sequence[JudgeExample], config, progress) -> tuple[FourWayJudgeModel, TrainReport]:
     pool = default_request_pool() if config.request_pool else ()
-    return train_fourway(examples, request_pool=pool, seed=config.seed, embeddings=config.embeddings, progress=progress)
+    return train_fourway(examples, request_pool=pool, seed=config.seed, embeddings=config.embeddings,
+                         features=config.features, progress=progress)
 
 
-RECIPE = Recipe(_train)
+RECIPE = Recipe(_train, flags=lambda config: f" --features {config.features}" if config.features != DEFAULT_FEATURES else "")
