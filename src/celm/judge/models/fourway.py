@@ -34,6 +34,16 @@ FORMAT_VERSION = 3
 N_HASH = 2**18
 #: request n-grams are hashed with this salt so they never share a feature with response n-grams
 REQUEST_SALT = 0x9E3779B1
+#: n-grams of what the response copies from the request (feature set 2), hashed apart from its own words
+COPY_SALT = 0x85EBCA6B
+#: feature sets: 1 reads what the response adds (copied stretches blanked) and the dense pair and
+#: request-harm features; 2 adds the stance block (:mod:`celm.judge.features.stance`) and the copied stretches'
+#: n-grams as features of their own, so an affirmation that restates a claim is judged on the claim;
+#: 3 adds the keyword block (:func:`celm.judge.models.keyword.keyword_block`)
+FEATURES = 3
+#: the feature set of the shipped weights, which ``celm judge train`` trains unless told otherwise
+#: (``--features``): sets 2 and 3 were measured leave-one-source-out and not shipped (docs/judge.md)
+DEFAULT_FEATURES = 1
 
 
 def hashed_counts(text: str, salt: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -75,13 +85,41 @@ def harm_block(h: np.ndarray, dense: np.ndarray, requests: Sequence[str]) -> np.
                             h * col["warning_words"], h * col["distinct_3gram"], no_request])
 
 
-def pair_dense(requests: Sequence[str], responses: Sequence[str], harm: np.ndarray) -> np.ndarray:
-    """Every dense column of a pair, in the order the weights know them: the pair features, then the
-    request-harm block (newest last, so older weights slice the front)."""
+def pair_dense(requests: Sequence[str], responses: Sequence[str], harm: np.ndarray, features: int = FEATURES) -> np.ndarray:
+    """Every dense column of a pair, in the order the weights know them: the pair features, the
+    request-harm block, in feature set 2 the stance block and in 3 the keyword block (newest last, so
+    older weights slice the front)."""
     from celm.judge.features.pair import dense_features
 
     d = np.vstack([dense_features(q, a) for q, a in zip(requests, responses)]).astype(np.float64)
-    return np.hstack([d, harm_block(harm, d, requests)])
+    blocks = [d, harm_block(harm, d, requests)]
+    if features >= 2:
+        from celm.judge.features.stance import stance_block
+
+        blocks.append(stance_block(requests, responses, harm))
+    if features >= 3:
+        from celm.judge.models.keyword import keyword_block
+
+        blocks.append(keyword_block(responses, harm))
+    return np.hstack(blocks)
+
+
+def response_counts(request: str, response: str, features: int = FEATURES) -> tuple[np.ndarray, np.ndarray]:
+    """(feature ids, counts) of the response block: n-grams of what the response adds and, in feature
+    set 2, of what it copies from the request, hashed apart (an echo's words are not the response's
+    own, but an affirmation's are what it affirms)."""
+    from celm.judge.features.pair import novel_text
+
+    ids, counts = hashed_counts(novel_text(request, response))
+    if features < 2:
+        return ids, counts
+    from celm.judge.features.stance import copied_text
+
+    cids, ccounts = hashed_counts(copied_text(request, response), COPY_SALT)
+    if not len(cids):
+        return ids, counts
+    uniq, inv = np.unique(np.concatenate([ids, cids]), return_inverse=True)
+    return uniq, np.bincount(inv, weights=np.concatenate([counts, ccounts])).astype(np.float64)
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -109,6 +147,7 @@ class FourWayJudgeModel:
     labels: tuple[str, ...] = SAFETY_LABELS
     card: dict = field(default_factory=dict)
     version: int = FORMAT_VERSION
+    features: int = 1  # the feature set the weights were trained on (see FEATURES)
     KIND: ClassVar[str] = "fourway"
 
     @property
@@ -125,6 +164,8 @@ class FourWayJudgeModel:
             if arr is not None:
                 h.update(np.ascontiguousarray(arr, dtype=np.float32).tobytes())
         h.update(repr((self.request_weight, self.confident, self.labels, self.req_intercept)).encode())
+        if self.features != 1:
+            h.update(f"features={self.features}".encode())
         return h.hexdigest()[:8]
 
     # -- scoring -----------------------------------------------------------------------------
@@ -142,7 +183,7 @@ class FourWayJudgeModel:
     def dense(self, requests: Sequence[str], responses: Sequence[str]) -> np.ndarray:
         """The dense pair features followed by the request-harm block (see :func:`pair_dense`)."""
         # weights of an older format know fewer dense columns: the newest columns are the last ones
-        return pair_dense(requests, responses, self.request_harm(requests))[:, :self.n_dense]
+        return pair_dense(requests, responses, self.request_harm(requests), self.features)[:, :self.n_dense]
 
     @property
     def n_dense(self) -> int:
@@ -150,8 +191,6 @@ class FourWayJudgeModel:
         return self.lex_coef.shape[1] - 2 * N_HASH
 
     def lexical_logits(self, requests: Sequence[str], responses: Sequence[str], dense: np.ndarray | None = None) -> np.ndarray:
-        from celm.judge.features.pair import novel_text
-
         if dense is None:
             dense = self.dense(requests, responses)
         n_dense = dense.shape[1]
@@ -160,7 +199,7 @@ class FourWayJudgeModel:
         W_dense = self.lex_coef[:, 2 * N_HASH:2 * N_HASH + n_dense]
         out = dense @ W_dense.T + self.lex_intercept
         for k, (q, a) in enumerate(zip(requests, responses)):
-            ids, counts = hashed_counts(novel_text(q, a))
+            ids, counts = response_counts(q, a, self.features)
             if len(ids):
                 out[k] += W_resp[:, ids] @ _tfidf_row(ids, counts, self.idf_response)
             ids, counts = hashed_counts(q, REQUEST_SALT)
@@ -206,7 +245,7 @@ class FourWayJudgeModel:
         from celm.judge.models.weights import write_weights
 
         meta = {"version": self.version, "kind": self.KIND, "request_weight": self.request_weight, "req_intercept": self.req_intercept,
-                "confident": self.confident, "labels": list(self.labels), "card": self.card}
+                "confident": self.confident, "labels": list(self.labels), "card": self.card, "features": self.features}
         arrays = {"idf_response": self.idf_response, "idf_request": self.idf_request, "lex_coef": self.lex_coef,
                   "lex_intercept": self.lex_intercept}
         if self.sem_w1 is not None:
@@ -224,7 +263,7 @@ class FourWayJudgeModel:
                    lex_intercept=arrays["lex_intercept"], sem_w1=arrays.get("sem_w1"), sem_b1=arrays.get("sem_b1"),
                    sem_w2=arrays.get("sem_w2"), sem_b2=arrays.get("sem_b2"), confident=float(meta["confident"]),
                    labels=tuple(meta["labels"]), card=meta.get("card", {}), req_coef=arrays.get("req_coef"),
-                   req_intercept=float(meta.get("req_intercept", 0.0)))
+                   req_intercept=float(meta.get("req_intercept", 0.0)), features=int(meta.get("features", 1)))
 
 
 #: characters of the response's head the semantic model reads (its opening decides most verdicts,

@@ -18,7 +18,7 @@ import numpy as np
 
 from celm.data.records import SAFETY_LABELS, JudgeExample
 from celm.judge.features.ngrams import fit_idf as _idf, tfidf as _tfidf
-from celm.judge.models.fourway import N_HASH, REQUEST_SALT, FourWayJudgeModel, hashed_counts, semantic_features
+from celm.judge.models.fourway import DEFAULT_FEATURES, FEATURES, N_HASH, REQUEST_SALT, FourWayJudgeModel, hashed_counts, response_counts, semantic_features
 from celm.judge.training.common import Recipe, TrainReport, source_weights, stable_subset
 
 #: the semantic network: one hidden layer of this width, L2 penalty ``alpha`` (chosen by grouped
@@ -32,10 +32,10 @@ REQUEST_WEIGHT = 0.5
 CONFIDENT_GRID = (0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 1.0)
 
 
-def _counts(texts: Sequence[str], salt: int = 0):
+def _counts(texts: Sequence[str], salt: int = 0, rows=None):
     import scipy.sparse as sp
 
-    rows = [hashed_counts(t, salt) for t in texts]
+    rows = rows if rows is not None else [hashed_counts(t, salt) for t in texts]
     indptr = np.cumsum([0] + [len(ids) for ids, _ in rows])
     indices = np.concatenate([ids for ids, _ in rows]) if rows else np.zeros(0, dtype=np.int64)
     data = np.concatenate([c for _, c in rows]) if rows else np.zeros(0)
@@ -45,13 +45,12 @@ def _counts(texts: Sequence[str], salt: int = 0):
 class _Lexical:
     """The lexical design matrix for a set of examples, with IDF fitted on some of them."""
 
-    def __init__(self, requests, responses, harm: np.ndarray):
+    def __init__(self, requests, responses, harm: np.ndarray, features: int = FEATURES):
         from celm.judge.models.fourway import pair_dense
-        from celm.judge.features.pair import novel_text
 
-        self.resp_counts = _counts([novel_text(q, a) for q, a in zip(requests, responses)])
+        self.resp_counts = _counts(responses, rows=[response_counts(q, a, features) for q, a in zip(requests, responses)])
         self.req_counts = _counts(requests, REQUEST_SALT)
-        self.dense = pair_dense(requests, responses, harm)
+        self.dense = pair_dense(requests, responses, harm, features)
 
     def matrix(self, idf_resp, idf_req):
         import scipy.sparse as sp
@@ -112,9 +111,11 @@ def recipe_weights(examples: Sequence[JudgeExample]) -> tuple[np.ndarray, np.nda
 
 def train_fourway(examples: Sequence[JudgeExample], *, request_pool: Sequence[tuple[str, bool]] = (), seed: int = 0,
                   embeddings: bool = True, C_lexical: float = 4.0, val_fraction: float = 0.15,
-                  embed_per_source: int = 6000, progress=print) -> tuple[FourWayJudgeModel, TrainReport]:
+                  embed_per_source: int = 6000, features: int = DEFAULT_FEATURES,
+                  progress=print) -> tuple[FourWayJudgeModel, TrainReport]:
     """Train the four-verdict judge on labelled pairs; ``request_pool`` holds (prompt, is harmful)
-    pairs for the request-harm model (without it, every request counts as 0.5 harmful)."""
+    pairs for the request-harm model (without it, every request counts as 0.5 harmful); ``features``
+    is the feature set (:data:`celm.judge.models.fourway.FEATURES`; default that of the shipped weights)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupShuffleSplit
 
@@ -137,7 +138,7 @@ def train_fourway(examples: Sequence[JudgeExample], *, request_pool: Sequence[tu
                                   lex_intercept=np.zeros(4), req_coef=req_coef, req_intercept=req_intercept)
         harm = probe.request_harm(requests)
     progress(f"lexical features for {len(examples)} pairs")
-    lex = _Lexical(requests, responses, harm)
+    lex = _Lexical(requests, responses, harm, features)
 
     def fit_lexical(idx):
         idf_resp = _idf(lex.resp_counts[idx])
@@ -148,16 +149,18 @@ def train_fourway(examples: Sequence[JudgeExample], *, request_pool: Sequence[tu
         return idf_resp, idf_req, coef, intercept, X
 
     everything = np.arange(len(examples))
-    train_idx, val_idx = next(GroupShuffleSplit(n_splits=1, test_size=val_fraction, random_state=seed)
-                              .split(responses, y, groups))
-    progress(f"lexical model: {len(train_idx)} training, {len(val_idx)} held-out pairs")
-    _, _, coef, intercept, X = fit_lexical(train_idx)
-    p_val = _probs(coef, intercept, X[val_idx])
-    validation = {"lexical_accuracy": round(float((p_val.argmax(1) == y[val_idx]).mean()), 4)}
-
+    validation: dict = {}
     sem = None
     confident = 1.0
     if embeddings:
+        # the held-out split serves the semantic model and the cascade bound; the lexical model alone
+        # needs only the final fit
+        train_idx, val_idx = next(GroupShuffleSplit(n_splits=1, test_size=val_fraction, random_state=seed)
+                                  .split(responses, y, groups))
+        progress(f"lexical model: {len(train_idx)} training, {len(val_idx)} held-out pairs")
+        _, _, coef, intercept, X = fit_lexical(train_idx)
+        p_val = _probs(coef, intercept, X[val_idx])
+        validation["lexical_accuracy"] = round(float((p_val.argmax(1) == y[val_idx]).mean()), 4)
         pick = stable_subset(everything, sources, examples, embed_per_source)
         progress(f"semantic model: embedding {len(pick)} pairs (cached on disk)")
         S = semantic_features([requests[i] for i in pick], [responses[i] for i in pick], lex.dense[pick])
@@ -183,7 +186,7 @@ def train_fourway(examples: Sequence[JudgeExample], *, request_pool: Sequence[tu
     w1, b1, w2, b2 = sem if sem is not None else (None,) * 4
     model = FourWayJudgeModel(idf_response=idf_resp, idf_request=idf_req, request_weight=REQUEST_WEIGHT,
                               lex_coef=coef, lex_intercept=intercept, sem_w1=w1, sem_b1=b1, sem_w2=w2, sem_b2=b2,
-                              confident=confident, req_coef=req_coef, req_intercept=req_intercept)
+                              confident=confident, req_coef=req_coef, req_intercept=req_intercept, features=features)
     report = TrainReport(counts={"examples": len(examples), "by_source": dict(Counter(sources.tolist())),
                                  "by_label": dict(Counter(e.label for e in examples))},
                          validation=validation, thresholds={"confident": confident}, seconds=round(time.time() - t0, 1))
@@ -237,15 +240,18 @@ HARMFUL_PROMPT_SOURCES = ("celm-bench", "jade-v1", "jade-v2-easy", "jade-v2-medi
 BENIGN_PROMPT_SOURCES = ("alpaca-zh-demo", "dpo-zh-demo", "cvalues")
 
 
-def default_request_pool(exclude: set[str] = frozenset()) -> list[tuple[str, bool]]:
+def default_request_pool(exclude: set[str] = frozenset(), exclude_sources: set[str] = frozenset()) -> list[tuple[str, bool]]:
     """(prompt, is harmful) from the public sets and celm-bench, by each item's own kind where it has
-    one (celm-bench's benign controls, XSafety's commonsense file). Prompts in ``exclude`` are left
-    out, so a benchmark can hold its evaluation prompts away from the request model."""
+    one (celm-bench's benign controls, XSafety's commonsense file). Prompts in ``exclude`` and every
+    prompt of the sources in ``exclude_sources`` are left out, so a benchmark can hold its evaluation
+    prompts (or a whole prompt source) away from the request model."""
     from celm.data.records import EvalItem, PreferencePair, SFTExample
     from celm.data.sources import load_source
 
     pool: dict[str, bool] = {}
     for source in HARMFUL_PROMPT_SOURCES + BENIGN_PROMPT_SOURCES:
+        if source in exclude_sources:
+            continue
         try:
             records = load_source(source)
         except FileNotFoundError:  # a public set not on this machine: the pool is smaller, not wrong
@@ -269,7 +275,8 @@ def default_request_pool(exclude: set[str] = frozenset()) -> list[tuple[str, boo
 
 def _train(examples: Sequence[JudgeExample], config, progress) -> tuple[FourWayJudgeModel, TrainReport]:
     pool = default_request_pool() if config.request_pool else ()
-    return train_fourway(examples, request_pool=pool, seed=config.seed, embeddings=config.embeddings, progress=progress)
+    return train_fourway(examples, request_pool=pool, seed=config.seed, embeddings=config.embeddings,
+                         features=config.features, progress=progress)
 
 
-RECIPE = Recipe(_train)
+RECIPE = Recipe(_train, flags=lambda config: f" --features {config.features}" if config.features != DEFAULT_FEATURES else "")

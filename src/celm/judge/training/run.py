@@ -16,6 +16,7 @@ from typing import Any
 from celm.data.records import JudgeExample
 from celm.judge.training.common import TrainReport
 from celm.judge.training.examples import LeakageError, check_leakage, to_judge_examples, without_batches
+from celm.judge.models.fourway import DEFAULT_FEATURES
 from celm.judge.training.probe import DEFAULT_LAYER, DEFAULT_MODEL
 from celm.settings import setting
 
@@ -44,6 +45,8 @@ class JudgeTrainConfig:
     embeddings: bool = setting(True, "fourway, pair-v2: also train the embedding model (--no-embeddings: only the cheap "
                                "n-gram model)")
     request_pool: bool = setting(True, "fourway: learn how harmful a request looks from the public prompt sets")
+    features: int = setting(DEFAULT_FEATURES, "fourway: feature set: 1 reads what the response adds (the shipped weights); 2 adds the "
+                            "stance block and the words it copies from the request; 3 adds the keyword block")
     pair: bool = setting(False, "pair-v2: the embedding model also reads the instruction: use it when you train on "
                          "ordinary helpful answers beside safety data (slower: two embeddings per uncertain item)", "--pair")
     probe_model: str = setting(DEFAULT_MODEL, "probe: the chat model that reads the pairs (gguf:NAME, hf:PATH)")
