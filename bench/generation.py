@@ -3,6 +3,8 @@
 0. Engines (``--engines``): the built-in chat model through transformers fp32 (``gguf:``) against
    CTranslate2 int8 (``ct2:``) on the same prompts and token budget, each in a process of its own
    (so its peak RSS is its own): answers/s, tokens/s, load time, peak RSS, and the ratio.
+   Volume (``--volume N``): CTranslate2 alone, N answers from the 0.5B and the 1.5B instruct models,
+   and what 1,000 answers take at that rate.
 
 1. Batched generation through celm's gguf: backend (Gemma 3 270M, batch 16) against calling
    ``model.generate`` one prompt at a time on the same prompts: tokens/s and the ratio (aim >= 4x).
@@ -11,6 +13,7 @@
 
 Run: .venv/bin/python bench/generation.py [--prompts 16] [--tokens 32] [--requests 1000]
      .venv/bin/python bench/generation.py --engines [--prompts 16] [--tokens 64]   # the engines only
+     .venv/bin/python bench/generation.py --volume 96 --tokens 128     # ct2 at volume: 1,000 answers, 0.5B and 1.5B
 The last line is the headline figure.
 """
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -101,10 +105,37 @@ def bench_batching(n_prompts: int, tokens: int) -> tuple[float, float]:
     return single_s / batched_s, b_rate
 
 
+def _prompts(n: int) -> list:
+    """``n`` celm-bench prompts spread over every scenario; past the bank's size it starts again
+    (with new ids, so nothing is served twice from anywhere)."""
+    bank = load_benchmark()
+    step = max(1, len(bank) // n)
+    spread = bank[::step]
+    return [spread[k % len(spread)].model_copy(update={"id": f"{spread[k % len(spread)].id}#{k}"}) for k in range(n)]
+
+
+def bench_volume(names: list[str], n_answers: int, tokens: int, target: int) -> list[tuple[str, float]]:
+    """The fast engine at volume: ``n_answers`` answers of up to ``tokens`` tokens per built-in model,
+    and the minutes ``target`` answers would take at that rate (batches run one after another, so
+    the time grows with the count)."""
+    minutes = []
+    for name in names:
+        spec = f"ct2:{name}"
+        out = subprocess.run([sys.executable, __file__, "--engine-worker", spec, "--prompts", str(n_answers),
+                              "--tokens", str(tokens)], capture_output=True, text=True, check=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        rate = r["answers"] / r["wall_s"]
+        minutes.append((name, target / rate / 60))
+        print(f"{spec}: {r['answers']} answers, {r['tokens']} tokens in {r['wall_s']:.1f}s = {rate:.3f} answers/s, "
+              f"{r['tokens'] / r['wall_s']:.1f} tok/s; load {r['load_s']:.1f}s; peak RSS {r['peak_rss_mb']:,.0f} MB; "
+              f"{target:,} answers: {target / rate / 60:.0f} min at this rate")
+    return minutes
+
+
 def _engine_worker(spec: str, n_prompts: int, tokens: int) -> dict:
     """One engine, in this process: load, warm up on 2 prompts, then answer ``n_prompts`` greedily."""
     model = get_model(spec)
-    items = load_benchmark()[::27][:n_prompts]
+    items = _prompts(n_prompts)
     params = GenerationParams(max_new_tokens=tokens)
     reqs = [GenerationRequest(id=i.id, messages=build_messages(i.prompt), params=params) for i in items]
     t0 = time.perf_counter()
@@ -209,10 +240,20 @@ def main() -> None:
     parser.add_argument("--skip-gguf", action="store_true")
     parser.add_argument("--engines", action="store_true", help="only the engine comparison (transformers vs ct2)")
     parser.add_argument("--model", default=DEFAULT_CHAT_NAME, help="the built-in chat model of the engine comparison")
+    parser.add_argument("--volume", type=int, metavar="N", help="only the fast engine at volume: N answers from each "
+                        "built-in instruct model (--volume-models), and the time of --volume-target answers at that rate")
+    parser.add_argument("--volume-models", default="qwen2.5-coder-0.5b-instruct,qwen2.5-coder-1.5b-instruct")
+    parser.add_argument("--volume-target", type=int, default=1000)
     parser.add_argument("--engine-worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.engine_worker:
         print(json.dumps(_engine_worker(args.engine_worker, args.prompts, args.tokens), ensure_ascii=False))
+        return
+    if args.volume:
+        minutes = bench_volume(args.volume_models.split(","), args.volume, args.tokens, args.volume_target)
+        print(f"headline: {args.volume_target:,} answers x {args.tokens} tokens on ct2 int8, {os.cpu_count()} cores: "
+              + ", ".join(f"{name} {m:.0f} min" for name, m in minutes)
+              + f" (measured on {args.volume} answers each, the rate scaled)")
         return
     if args.engines:
         ratio = bench_engines(args.model, args.prompts, args.tokens)

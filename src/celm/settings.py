@@ -1,4 +1,4 @@
-"""Config dataclass fields that carry their own help text and command-line flags.
+"""Config fields (dataclass or pydantic) that carry their own help text and command-line flags.
 
 A library config (``EvalConfig``, ...) declares each setting once, with its type, default and help;
 the CLI builds its options from those fields (celm.cli._common.config_options), the way TRL's
@@ -22,6 +22,15 @@ def setting(default: Any, help: str, *flags: str) -> Any:
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata=metadata)
     return field(default=default, metadata=metadata)
+
+
+def param(default: Any, help: str, *flags: str) -> Any:
+    """A pydantic field (a curation stage's params, a TrainConfig setting): ``default``, its
+    ``--help`` text and, where the option is not simply ``--field-name``, its flags (a boolean's
+    ``"--on/--off"`` pair included). ``default=...``: a required setting."""
+    from pydantic import Field
+
+    return Field(default=default, description=help, json_schema_extra={"flags": flags} if flags else None)
 
 
 def read_settings_file(path: str | Path | None, what: str = "settings") -> dict[str, Any]:

@@ -6,6 +6,7 @@ from typer.testing import CliRunner
 from celm.cli.main import app
 from celm.data.bundled import load_sft_examples
 from celm.data.io import write_records
+from celm.train.config import DEFAULT_LR
 
 
 def test_train_sft_from_the_command_line(tmp_path, tiny_model_dir):
@@ -77,12 +78,36 @@ def test_train_help_shows_the_config_defaults():
     import typer.main
 
     from celm.cli.train import app as train_app
-    from celm.train.config import DEFAULT_LR, TrainConfig
+    from celm.train.config import TrainConfig
 
     group = typer.main.get_command(train_app)
     for stage in ("sft", "dpo"):
-        helps = {p.name: p.help for p in group.commands[stage].params}
-        assert f"(default {DEFAULT_LR[stage]:g})" in helps["lr"]
-        assert f"(default {TrainConfig.model_fields['num_train_epochs'].default:g})" in helps["epochs"]
+        params = {p.name: p for p in group.commands[stage].params}
+        helps = {name: p.help for name, p in params.items()}
+        assert f"{DEFAULT_LR[stage]:g} for {stage}" in helps["learning_rate"] and "--lr" in params["learning_rate"].opts
+        assert f"(default {TrainConfig.model_fields['num_train_epochs'].default:g})" in helps["num_train_epochs"]
         assert TrainConfig.model_fields["model"].default in helps["model"]
+        # every field a command line can carry is an option, and stage comes from the subcommand
+        assert set(TrainConfig.model_fields) - set(params) == {"stage"}
     assert DEFAULT_LR["dpo"] != DEFAULT_LR["sft"]
+
+
+def test_train_options_override_the_yaml_file_and_unset_ones_keep_it(tmp_path, monkeypatch):
+    """An option left out does not reset what the YAML file says; one given wins over it."""
+    import celm.train.recipes as recipes
+
+    seen = {}
+
+    def record(cfg, log=None):
+        seen["cfg"] = cfg
+        raise RuntimeError("the test stops before training")
+
+    monkeypatch.setattr(recipes, "train", record)
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text("lora_r: 32\nnum_train_epochs: 2\nmerge: true\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["train", "dpo", "-c", str(cfg), "--epochs", "1", "--lora-alpha", "64",
+                                      "--eval-options", "limit=20", "--eval-options", "benchmarks=[celm-bench]"])
+    got = seen["cfg"]
+    assert got.eval_options == {"limit": 20, "benchmarks": ["celm-bench"]}
+    assert (got.lora_r, got.num_train_epochs, got.lora_alpha, got.merge) == (32, 1.0, 64, True), result.output
+    assert got.stage == "dpo" and got.learning_rate == DEFAULT_LR["dpo"]

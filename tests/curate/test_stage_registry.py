@@ -158,3 +158,35 @@ def test_params_are_the_annotated_class_attributes_and_calls_runs_the_named_func
     assert out.text == "怎么 办" and report.stage == "normalize"
     with pytest.raises(NotImplementedError):
         NeedsPath({"path": "x"}).run([record])
+
+
+def test_a_registered_stage_gets_its_command_with_an_option_per_param(toy_stages, tmp_path):
+    """The command line is made from the stage's params, so the stage's own file is all it takes."""
+    import typer
+    from typer.testing import CliRunner
+
+    from celm.cli.curate import _stage_command
+
+    app = typer.Typer()
+    app.command("toy_suffix")(_stage_command("toy_suffix"))
+    app.command("unused")(lambda: None)  # two commands: typer then takes the name as a subcommand
+    src = write_records(tmp_path / "in.jsonl", [Instruction(id="a", text="你好", provenance=Provenance(source="s"))])
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(app, ["toy_suffix", "-i", str(src), "-o", str(out), "--suffix", "呀"])
+    assert result.exit_code == 0, result.output
+    assert [r.text for r in read_records(out)] == ["你好呀"]
+    assert (tmp_path / "out.jsonl.report.json").exists()
+    assert "--suffix" in CliRunner().invoke(app, ["toy_suffix", "--help"]).output
+
+
+def test_the_split_command_takes_shares_as_name_value_pairs(tmp_path):
+    from typer.testing import CliRunner
+
+    from celm.cli.main import app
+
+    result = CliRunner().invoke(app, ["curate", "split", "-i", "celm-bench", "-o", str(tmp_path / "s"),
+                                      "--share", "sft=0.5", "--share", "rm=0.5"])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in (tmp_path / "s").glob("*.jsonl")} == {"sft.jsonl", "rm.jsonl"}
+    bad = CliRunner().invoke(app, ["curate", "split", "-i", "celm-bench", "-o", str(tmp_path / "t"), "--share", "sft"])
+    assert bad.exit_code == 2 and "NAME=VALUE" in bad.output

@@ -30,11 +30,28 @@ class LengthRater(Rater):
                                       for r in responses])
 
 
+class VariantRater(Rater):
+    """Ranks by the answer's variant (s0 best, d0 worst), whatever the text: every instruction gives
+    an SFT row and pairs, however the engine samples."""
+
+    kind = "automatic"
+
+    def rate(self, responses, round_folder, *, log=print):
+        from celm.data.records import Provenance, Rating
+
+        rank = {"s0": 0, "s1": 2, "d0": 5}
+        return RatingOutcome(ratings=[Rating(id=f"{r.id}:final", item_id=r.id, annotator="variant", role="final",
+                                             score=rank[r.id.split("~")[1]], provenance=Provenance(source="test"))
+                                      for r in responses])
+
+
 @pytest.fixture(scope="module", autouse=True)
 def length_rater():
     RATERS.register("length", LengthRater, "test: rank by length")
+    RATERS.register("variant", VariantRater, "test: rank by variant")
     yield
-    RATERS._entries.pop("length"), RATERS._help.pop("length")
+    for name in ("length", "variant"):
+        RATERS._entries.pop(name), RATERS._help.pop(name)
 
 
 def test_two_rounds_train_sft_and_dpo_and_report(tmp_path, tiny_model_dir):
@@ -88,6 +105,25 @@ def test_two_rounds_train_sft_and_dpo_and_report(tmp_path, tiny_model_dir):
     stamps = {k: lf.round(k).steps_json.stat().st_mtime_ns for k in (0, 1, 2)}
     run_loop(cfg, out, progress=False, log=lambda *_: None)
     assert {k: lf.round(k).steps_json.stat().st_mtime_ns for k in (0, 1, 2)} == stamps
+
+
+def test_a_loop_that_starts_on_ct2_generates_on_ct2_every_round(tmp_path, tiny_model_dir):
+    """LoRA trains the transformers weights; each merged model is converted, so every round's answers
+    and its evaluation come from the engine the loop started on, with the start's options."""
+    pytest.importorskip("ctranslate2")
+    cfg = load_loop_config(tiny_loop_yaml(tmp_path, tiny_model_dir, rater={"spec": "variant:"}, rounds=1,
+                                          model=f"ct2:{tiny_model_dir}?compute_type=float32"))
+    run_loop(cfg, tmp_path / "loop", progress=False, log=lambda *_: None)
+    steps = LoopFolder(tmp_path / "loop").round(1).steps()
+    assert steps["responses"]["model"].startswith(f"ct2:{tiny_model_dir}?compute_type=float32")
+    assert steps["sft"]["model"].startswith("ct2:") and steps["sft"]["model"].endswith("sft/merged?compute_type=float32")
+    assert steps["dpo"]["start_model"] == steps["sft"]["model"]  # DPO trains the SFT model's transformers weights
+    assert steps["eval"]["model"] == steps["dpo"]["model"].partition("?")[0] + "?compute_type=float32"
+    from celm.models import get_model
+
+    evaluated = get_model(steps["eval"]["model"])
+    assert evaluated.folder != get_model(cfg.model).folder  # the trained weights, converted
+    assert "engine=ctranslate2" in evaluated.cache_identity and "compute=float32" in evaluated.cache_identity
 
 
 def test_a_folder_refuses_other_settings(tmp_path, tiny_model_dir):

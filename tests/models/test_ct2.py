@@ -231,3 +231,12 @@ def test_the_chat_default_runs_on_ct2_only_where_it_is_installed(monkeypatch):
         monkeypatch.undo()
         importlib.reload(defaults)
     assert defaults.DEFAULT_MODEL.startswith("ct2:")
+
+
+def test_a_model_trained_from_ct2_weights_generates_on_ct2_with_the_same_options():
+    from celm.models.registry import trained_spec
+
+    assert trained_spec("ct2:qwen2.5-coder-0.5b-instruct?compute_type=int8_float32", "/r/merged") == \
+        "ct2:/r/merged?compute_type=int8_float32"
+    assert trained_spec("gguf:gemma3-270m?batch_size=4", "/r/merged") == "hf:/r/merged"  # gguf reads GGUF files only
+    assert trained_spec("hf:/m?dtype=bfloat16", "/r/merged") == "hf:/r/merged?dtype=bfloat16"

@@ -4,10 +4,8 @@ exact McNemar), the ranking by lift, and the share of answers that became irrele
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 
 from celm.data.records import SAFETY_LABELS, EvalItem, JudgementRecord, Response
@@ -151,23 +149,15 @@ def _code(spec: str | None) -> str:
     return f"`{spec}`" if spec else "none (no strategy raised ASR more than it raised irrelevant answers)"
 
 
-def _style() -> str:
-    """The evaluation report's stylesheet, so both reports look alike (one stylesheet, one place)."""
-    page = resources.files("celm.evaluate").joinpath("templates/report.html").read_text(encoding="utf-8")
-    return re.search(r"<style>(.*?)</style>", page, re.S).group(1)
-
-
 def html_report(s: dict, arms: dict[str, list[EvalItem]], responses: dict[str, list[Response]],
                 judgements: dict[str, list[JudgementRecord]], examples: int = 3) -> str:
-    from jinja2 import Environment, select_autoescape
-
     from celm.attack.run import PLAIN
+    from celm.evaluate.html_page import report_environment
     from celm.taxonomy import get_taxonomy
 
-    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-    env.filters["pct"] = lambda d: format_share(d, mark_small=False)
-    env.filters["diff"] = lambda d: format_difference(d, significant_mark=" *" if d.get("p_value", 1) < 0.05 else "")
-    template = env.from_string(resources.files("celm.attack").joinpath("templates/report.html").read_text(encoding="utf-8"))
+    env = report_environment("celm.attack", diff=lambda d: format_difference(
+        d, significant_mark=" *" if d.get("p_value", 1) < 0.05 else ""))
+    template = env.get_template("report.html")
     tax = get_taxonomy()
     # a few successful attacks per strategy whose plain prompt was not already answered harmfully
     plain_risky = {j.item_id for j in judgements[PLAIN] if j.label == SUCCESS}
@@ -183,7 +173,7 @@ def html_report(s: dict, arms: dict[str, list[EvalItem]], responses: dict[str, l
                              "prompt": resp.prompt, "response": resp.response, "p_risk": round(j.p_risk, 3)})
         shown[spec] = rows[:examples]
     scenarios = [{"id": sc, "zh": tax.scenario(sc).name_zh if sc in tax.scenario_ids else ""} for sc in s["plain"]["per_scenario"]]
-    return template.render(s=s, style=_style(), examples=shown, scenarios=scenarios, labels=SAFETY_LABELS,
+    return template.render(s=s, examples=shown, scenarios=scenarios, labels=SAFETY_LABELS,
                            note=IRRELEVANT_NOTE, note_zh=IRRELEVANT_NOTE_ZH, SMALL_N=SMALL_N,
                            echo_note=ECHO_NOTE, echo_note_zh=ECHO_NOTE_ZH,
                            judge_scope=judge_scope(s), judge_scope_zh=JUDGE_SCOPE_ZH)

@@ -68,12 +68,19 @@ def exit_if_workers_lost(exc: Exception) -> None:
         raise typer.Exit(1) from None
 
 
-def config_options(cls: type) -> list[inspect.Parameter]:
-    """A Typer option for each field of a config dataclass: its type from the annotation, its
-    default, and its help and flags from the field's metadata (celm.settings.setting)."""
+def config_options(cls: type, skip: tuple[str, ...] = ()) -> list[inspect.Parameter]:
+    """A Typer option for each field of a config: its type from the annotation, its help and flags
+    from the field's metadata. A dataclass (celm.settings.setting) gives its default to the option.
+    A pydantic model (flags in ``json_schema_extra``) gives ``None``, meaning "not set", so that a
+    YAML file read later keeps its value; its help says the model's default instead. Fields the
+    command line cannot express (dicts) are left to the YAML file."""
+    if not dataclasses.is_dataclass(cls):
+        return _model_options(cls, skip)
     hints = typing.get_type_hints(cls)
     params = []
     for f in dataclasses.fields(cls):
+        if f.name in skip:
+            continue
         default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
         if default is dataclasses.MISSING:
             default = ...  # a required setting: a required option
@@ -82,22 +89,103 @@ def config_options(cls: type) -> list[inspect.Parameter]:
     return params
 
 
-def with_config(cls: type):
-    """Give a command one option per field of ``cls`` (after its own options); the command gets
-    them as one dict, ``settings``, to adjust (a shortcut flag may set a field) and build ``cls`` from."""
+def _without_none(annotation):
+    """``X | None`` -> ``X``; anything else as it is."""
+    import types
+
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1:
+        return args[0]
+    return annotation
+
+
+def _option_type(annotation):
+    """What Typer can parse for a field's type (``X | None`` as X, a ``Literal`` as str), or None."""
+    from pathlib import Path
+
+    annotation = _without_none(annotation)
+    if typing.get_origin(annotation) is typing.Literal:
+        return str
+    if _is_mapping(annotation):
+        return list[str]  # KEY=VALUE, repeated (as_mapping reads them)
+    if typing.get_origin(annotation) is list and typing.get_args(annotation) in ((str,), (Path,)):
+        return annotation
+    return annotation if annotation in (str, int, float, bool, Path) else None
+
+
+def _is_mapping(annotation) -> bool:
+    return typing.get_origin(_without_none(annotation)) is dict
+
+
+def as_mapping(items: list[str], option: str) -> dict:
+    """``["sft=0.6", "rm=0.2"]`` -> ``{"sft": 0.6, "rm": 0.2}`` (values read as YAML scalars)."""
+    import yaml
+
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"{item!r}: expected NAME=VALUE", param_hint=option)
+        out[key.strip()] = yaml.safe_load(value)
+    return out
+
+
+def _shown(default) -> str:
+    if default in (None, []):
+        return "none"
+    if isinstance(default, bool):
+        return "on" if default else "off"
+    if isinstance(default, float):
+        return f"{default:g}"
+    return ", ".join(map(str, default)) if isinstance(default, list) else str(default)
+
+
+def _model_options(cls: type, skip: tuple[str, ...]) -> list[inspect.Parameter]:
+    params = []
+    for name, f in cls.model_fields.items():
+        kind = _option_type(f.annotation)
+        if name in skip or kind is None:
+            continue
+        extra = f.json_schema_extra if isinstance(f.json_schema_extra, dict) else {}
+        flags = tuple(extra.get("flags", ()))
+        if kind is bool and not any("/" in flag for flag in flags):
+            dashed = flags[0] if flags else f"--{name.replace('_', '-')}"
+            flags = (f"{dashed}/--no-{dashed.removeprefix('--')}",)
+        default = f.get_default(call_default_factory=True)
+        choices = typing.get_args(f.annotation) if typing.get_origin(f.annotation) is typing.Literal else ()
+        shown = extra.get("default_help") or (
+            f"{' | '.join(choices)}; default {default}" if choices
+            else f"default {_shown(default)}")
+        text = f.description or name.replace("_", " ")
+        help_text = text if f.is_required() or "default" in text else f"{text} ({shown})"
+        option = typer.Option(... if f.is_required() else None, *flags, help=help_text, show_default=False)
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind | None))
+    return params
+
+
+def with_config(cls: type, skip: tuple[str, ...] = ()):
+    """Give a command one option per field of ``cls`` (after its own options; not those in
+    ``skip``); the command gets them as one dict, ``settings``, to adjust (a shortcut flag may set a
+    field) and build ``cls`` from. For a pydantic config the dict holds only the options given."""
 
     def decorate(fn):
         own = inspect.signature(fn).parameters
         hints = typing.get_type_hints(fn)
-        fields = config_options(cls)
+        fields = config_options(cls, skip)
         names = {p.name for p in fields}
         clash = names & set(own)
         if clash:
             raise TypeError(f"{fn.__name__}: options {sorted(clash)} are fields of {cls.__name__} already")
+        given_only = not dataclasses.is_dataclass(cls)
+        mappings = {p.name for p in fields if given_only and _is_mapping(cls.model_fields[p.name].annotation)}
 
         @functools.wraps(fn)
         def command(**options):
             settings = {name: options.pop(name) for name in names}
+            if given_only:
+                settings = {k: v for k, v in settings.items() if v not in (None, [], ())}
+            for name in mappings & set(settings):
+                settings[name] = as_mapping(settings[name], "--" + name.replace("_", "-"))
             return fn(settings=settings, **options)
 
         mine = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=hints.get(p.name, p.annotation))

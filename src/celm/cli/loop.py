@@ -6,7 +6,9 @@ from pathlib import Path
 
 import typer
 
-from celm.cli._common import console, friendly_errors
+from celm.cli._common import console, friendly_errors, with_config
+from celm.loop.config import LoopConfig
+from celm.models.defaults import DEFAULT_LOOP_MODEL
 
 app = typer.Typer(help="Rounds of generate → rate → pair → SFT → DPO → evaluate (迭代对齐). "
                        "Needs `pip install 'celm\\[train]'` (and `celm\\[server]` for the app rater).",
@@ -15,23 +17,26 @@ app = typer.Typer(help="Rounds of generate → rate → pair → SFT → DPO →
 
 @app.command("run")
 @friendly_errors
+@with_config(LoopConfig)
 def run(
+    settings: dict,
     config: Path = typer.Argument(None, help="loop.yaml (see `celm loop example`); omitted when resuming OUTPUT"),
     output: Path = typer.Option(..., "--output", "-o", help="the loop folder; run the same command again to resume it"),
-    rounds: int = typer.Option(None, help="how many rounds in all (raise it to extend a finished loop)"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bars"),
 ) -> None:
     """Run (or resume) a loop: round 0 evaluates the starting model, each later round trains on its own ratings.
 
     Example: celm loop example > loop.yaml && celm loop run loop.yaml -o runs/loop
     Resume after a crash or kill -9: celm loop run -o runs/loop
+    Extend a finished loop by a round: celm loop run -o runs/loop --rounds 3
+    The sections of loop.yaml (pool, responses, rater, sft, dpo, eval) are set in the file.
     """
     from celm.loop import load_loop_config, run_loop
     from celm.loop.folder import LoopFolder
 
     if config is None and not LoopFolder.is_loop(output):
         raise typer.BadParameter(f"{output} is not a loop folder yet: give a loop.yaml")
-    cfg = load_loop_config(config or LoopFolder(output).config_yaml, rounds=rounds)
+    cfg = load_loop_config(config or LoopFolder(output).config_yaml, **settings)
     result = run_loop(cfg, output, progress=progress, log=console.print)
     for r in result.rounds:
         console.print(f"round {r['round']}: Acc_eval {r['acc_eval']['value'] * 100:.1f}%, "
@@ -58,7 +63,7 @@ def example() -> None:
 
 EXAMPLE = """\
 # celm loop: every setting with its default. Remove what you don't change.
-model: gguf:gemma3-270m          # the starting model: gguf:NAME, hf:PATH
+model: DEFAULT_LOOP_MODEL       # the starting model: ct2:NAME, gguf:NAME, hf:PATH (trained rounds stay on its engine)
 model_options: repetition_penalty=1.3&batch_size=16   # the same decoding every round
 rounds: 2
 seed: 0
@@ -91,4 +96,4 @@ eval:
   benign_per_scenario: 2
   max_new_tokens: 64
   seed: 0
-"""
+""".replace("DEFAULT_LOOP_MODEL      ", f"{DEFAULT_LOOP_MODEL:<24}")

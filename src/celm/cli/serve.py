@@ -135,39 +135,31 @@ def _account(ctx: typer.Context, db: str | None, username: str, change) -> str:
         return user.username
 
 
-@app.command("disable-user")
-@friendly_errors
-def disable_user(
-    ctx: typer.Context,
-    username: str = typer.Argument(..., help="the account to disable"),
-    db: str = typer.Option(None, "--db", help=DB_HELP + "; also accepted before the subcommand"),
-) -> None:
-    """Disable an account: it can no longer log in, and every session it has ends at once (its
+def _active_command(active: bool, doc: str, done: str):
+    """``disable-user`` / ``enable-user``: one command each, the same steps (one place)."""
+    def command(
+        ctx: typer.Context,
+        username: str = typer.Argument(..., help=f"the account to {'enable again' if active else 'disable'}"),
+        db: str = typer.Option(None, "--db", help=DB_HELP + "; also accepted before the subcommand"),
+    ) -> None:
+        from celm.server.users import set_active
+
+        name = _account(ctx, db, username, lambda s, user: set_active(s, user.id, active))
+        console.print(done.format(name=name))
+
+    command.__doc__ = doc
+    return friendly_errors(command)
+
+
+app.command("disable-user")(_active_command(False, """Disable an account: it can no longer log in, and every session it has ends at once (its
     ratings and audit entries stay). Works while the app runs.
 
     Example: celm serve disable-user ann3 --db sqlite:///celm-annotations.db
-    """
-    from celm.server.users import set_active
-
-    name = _account(ctx, db, username, lambda s, user: set_active(s, user.id, False))
-    console.print(f"disabled {name}; its sessions have ended")
-
-
-@app.command("enable-user")
-@friendly_errors
-def enable_user(
-    ctx: typer.Context,
-    username: str = typer.Argument(..., help="the account to enable again"),
-    db: str = typer.Option(None, "--db", help=DB_HELP + "; also accepted before the subcommand"),
-) -> None:
-    """Enable a disabled account again.
+    """, "disabled {name}; its sessions have ended"))
+app.command("enable-user")(_active_command(True, """Enable a disabled account again.
 
     Example: celm serve enable-user ann3 --db sqlite:///celm-annotations.db
-    """
-    from celm.server.users import set_active
-
-    name = _account(ctx, db, username, lambda s, user: set_active(s, user.id, True))
-    console.print(f"enabled {name}")
+    """, "enabled {name}"))
 
 
 @app.command("reset-password")

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from celm.cli._common import console, friendly_errors
+from celm.cli._common import console, friendly_errors, with_config
+from celm.train.config import TrainConfig
 
 app = typer.Typer(help="Train with the paper's recipes: sft, rm, dpo (训练). Needs `pip install 'celm\\[train]'`.",
                   no_args_is_help=True)
@@ -18,40 +19,18 @@ _STAGE_HELP = {
 }
 
 
-def _default(field: str):
-    from celm.train.config import TrainConfig
-
-    return TrainConfig.model_fields[field].default
-
-
 def _make_command(stage: str):
-    from celm.train.config import DEFAULT_LR
-
+    @with_config(TrainConfig, skip=("stage",))
     def command(
-        config: Path = typer.Option(None, "--config", "-c", help="YAML file of settings (any TrainConfig field)"),
-        model: str = typer.Option(None, "--model", "-m", help=f"base model: {_default('model')} (default), hf:PATH or a folder"),
-        data: list[str] = typer.Option(None, "--data", "-d", help="safety data D^c: celm/TRL files or source names (repeat)"),
-        helpful_data: list[str] = typer.Option(None, "--helpful-data", help="helpfulness data D^h, e.g. alpaca-zh-demo (repeat)"),
-        output: Path = typer.Option(None, "--output", "-o", help=f"output folder (default {_default('output_dir')})"),
-        safety_ratio: float = typer.Option(None, help="share of safety data in the mix, e.g. 0.5"),
-        safety_count: int = typer.Option(None, help="number of safety examples to take"),
-        helpful_count: int = typer.Option(None, help="number of helpfulness examples to take"),
-        norms_in_prompt: bool = typer.Option(None, "--norms-in-prompt/--no-norms-in-prompt", help="prepend norms to instructions"),
-        epochs: float = typer.Option(None, help=f"num_train_epochs (default {_default('num_train_epochs'):g})"),
-        max_steps: int = typer.Option(None, help="stop after this many optimizer steps"),
-        lr: float = typer.Option(None, "--lr", help=f"learning rate (default {DEFAULT_LR[stage]:g})"),
-        merge: bool = typer.Option(None, "--merge/--no-merge", help="also save the LoRA-merged model"),
-        eval_after: bool = typer.Option(None, "--eval-after", help="run `celm eval` on the result; figures go in the model card"),
-        set_: list[str] = typer.Option(None, "--set", help="any other setting as KEY=VALUE, e.g. --set lora_r=16 (repeat)"),
+        settings: dict,
+        config: Path = typer.Option(None, "--config", "-c", help="YAML file of settings (any TrainConfig field); "
+                                    "options given here override it"),
+        set_: list[str] = typer.Option(None, "--set", help="any setting as KEY=VALUE, values read as YAML, e.g. --set lora_r=16 (repeat)"),
     ) -> None:
         from celm.train.config import load_config
         from celm.train.recipes import train
 
-        cfg = load_config(config, assignments=set_ or [], stage=stage, model=model, data=data or None,
-                          helpful_data=helpful_data or None, output_dir=output, safety_ratio=safety_ratio,
-                          safety_count=safety_count, helpful_count=helpful_count, norms_in_prompt=norms_in_prompt,
-                          num_train_epochs=epochs, max_steps=max_steps, learning_rate=lr, merge=merge,
-                          eval_after=eval_after)
+        cfg = load_config(config, assignments=set_ or [], stage=stage, **settings)
         result = train(cfg, log=console.print)
         console.print(f"[green]done[/green] in {result.runtime_s:.0f} s: adapter {result.adapter_dir}"
                       + (f", merged {result.merged_dir}" if result.merged_dir else ""))

@@ -18,6 +18,7 @@ from celm.curate.report import StageReport
 from celm.data.records import Record
 from celm.data.text import normalize_text
 from celm.judge.rules.refusal import detect_refusal
+from celm.settings import setting
 
 Detector = Callable[[str, str], "str | None"]
 
@@ -34,12 +35,13 @@ _FUNCTION_CHARS = set("的了是在我你他她它们这那有和与及或也都
 
 @dataclass(frozen=True)
 class FilterSettings:
-    min_chars: int = 10
-    min_instruction_chars: int = 4  # "怎么制毒？" is a short but real question
-    bare_refusal_max_chars: int = 60
-    min_cjk_share: float = 0.3
-    min_distinct_4grams: float = 0.35
-    min_topic_overlap: float = 0.1
+    min_chars: int = setting(10, "too_short: a response shorter than this many characters")
+    # "怎么制毒？" is a short but real question
+    min_instruction_chars: int = setting(4, "too_short, for an instruction without a response: fewer characters than this")
+    bare_refusal_max_chars: int = setting(60, "bare_refusal: a refusal at most this long that offers nothing else")
+    min_cjk_share: float = setting(0.3, "wrong_language: a response whose share of Chinese characters is below this")
+    min_distinct_4grams: float = setting(0.35, "degenerate_repetition: a response whose share of distinct 4-grams is below this")
+    min_topic_overlap: float = setting(0.1, "off_topic: a response sharing less than this share of the instruction's content characters")
 
 
 def too_short(text: str, instruction: str, s: FilterSettings = FilterSettings()) -> str | None:

@@ -6,7 +6,6 @@ Which figures they show comes from the metric registry (celm.evaluate.registry),
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 
 from celm.data.records import SAFETY_LABELS, JudgementRecord, Response
@@ -125,14 +124,13 @@ def _cards(rows: list[dict], *, with_n: bool = False) -> list[dict]:
 
 
 def html_report(metrics: EvalLog | dict, responses: dict[str, list[Response]], judgements: dict[str, list[JudgementRecord]]) -> str:
-    from jinja2 import Environment, select_autoescape
+    from celm.evaluate.html_page import report_environment
 
     log = EvalLog.of(metrics)
     tax = get_taxonomy()
-    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-    env.filters["pct"] = lambda d: format_share(d, mark_small=False)  # the HTML shows n beside it
+    env = report_environment("celm.evaluate")
     env.globals.update(SMALL_N=SMALL_N, HELPFUL_NOTE=HELPFUL_NOTE, HELPFUL_NOTE_ZH=HELPFUL_NOTE_ZH, shares=over("attacks"))
-    template = env.from_string(resources.files("celm.evaluate").joinpath("templates/report.html").read_text(encoding="utf-8"))
+    template = env.get_template("report.html")
     main = next(x for x in over("attacks", "scenario") if x.breakdown)  # the scenario table's figure
     arms = []
     for arm, m in log.arms.items():

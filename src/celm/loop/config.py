@@ -106,11 +106,11 @@ class EvalSettings(_Strict):
 
 
 class LoopConfig(_Strict):
-    model: str = Field(default=DEFAULT_LOOP_MODEL, description="the starting model")
+    model: str = Field(default=DEFAULT_LOOP_MODEL, description="the starting model", json_schema_extra={"flags": ("--model", "-m")})
     model_options: str = Field(default="repetition_penalty=1.3&batch_size=16",
                                description="backend options for every round's model (the same decoding each round)")
-    rounds: int = Field(default=2, ge=1)
-    seed: int = 0
+    rounds: int = Field(default=2, ge=1, description="how many rounds in all (raise it to extend a finished loop)")
+    seed: int = Field(default=0, description="seed of the pool's shuffle and of each answer's sampling")
     pool: PoolSettings = Field(default_factory=PoolSettings)
     responses: ResponseSettings = Field(default_factory=ResponseSettings)
     rater: RaterSettings = Field(default_factory=RaterSettings)

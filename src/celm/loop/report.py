@@ -9,8 +9,6 @@ and helpful & safe by round with their intervals, in the eval report's look.
 
 from __future__ import annotations
 
-import re
-from importlib import resources
 from pathlib import Path
 
 from celm.evaluate.stats import format_difference, format_share
@@ -171,22 +169,16 @@ def svg_plot(rows: list[dict], *, width: int = 560, height: int = 260) -> str:
 
 
 def html(rows: list[dict], config) -> str:
-    from jinja2 import Environment, select_autoescape
     from markupsafe import Markup
 
-    # the same look as the eval report: its stylesheet, read from its template rather than copied
-    eval_template = resources.files("celm.evaluate").joinpath("templates/report.html").read_text(encoding="utf-8")
-    style = re.search(r"<style>(.*?)</style>", eval_template, re.S).group(1)
-    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-    env.filters["pct"] = lambda d: format_share(d, mark_small=False)
-    env.filters["diff"] = change_text
-    env.filters["loss"] = _loss
-    env.filters["rater"] = _rater_text
-    template = env.from_string(resources.files("celm.loop").joinpath("templates/loop_report.html").read_text(encoding="utf-8"))
+    from celm.evaluate.html_page import report_environment
+
+    env = report_environment("celm.loop", diff=change_text, loss=_loss, rater=_rater_text)
+    template = env.get_template("loop_report.html")
     from celm.taxonomy import get_taxonomy
 
     names = {sc.id: f"{sc.name_zh} {sc.name_en}" for sc in get_taxonomy().scenarios}
-    return template.render(rows=rows, config=config, style=Markup(style), plot=Markup(svg_plot(rows)), names=names)
+    return template.render(rows=rows, config=config, plot=Markup(svg_plot(rows)), names=names)
 
 
 def write_loop_report(folder: str | Path | LoopFolder) -> list[dict]:

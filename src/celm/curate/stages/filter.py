@@ -7,14 +7,17 @@ import typing
 
 from pydantic import create_model
 
-from celm.curate.filters import FilterSettings
+from celm.curate.filters import DETECTORS, FilterSettings
 from celm.curate.stages.base import RowStage, StageParams, stage
+from celm.settings import param
 
 _HINTS = typing.get_type_hints(FilterSettings)
 #: ``detectors`` plus every field of FilterSettings, with its default (written once, there).
 FilterParams = create_model(
-    "FilterParams", __base__=StageParams, detectors=(typing.Optional[list[str]], None),
-    **{f.name: (_HINTS[f.name], f.default) for f in dataclasses.fields(FilterSettings)})
+    "FilterParams", __base__=StageParams,
+    detectors=(typing.Optional[list[str]], param(None, "detectors to run (repeat): " + ", ".join(DETECTORS)
+                                                  + "; default all", "--detector")),
+    **{f.name: (_HINTS[f.name], param(f.default, f.metadata["help"])) for f in dataclasses.fields(FilterSettings)})
 
 
 @stage

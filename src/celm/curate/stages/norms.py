@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from celm.curate.stages.base import RowStage, stage
+from celm.settings import param
 
 
 @stage
 class Norms(RowStage, name="norms", calls="celm.curate.norms:annotate_norms"):
     """Attach the norms that govern each record's scenario."""
 
-    overwrite: bool = False
+    overwrite: bool = param(False, "replace norms a record already has")

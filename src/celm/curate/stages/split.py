@@ -12,6 +12,7 @@ from celm.curate.report import StageReport
 from celm.curate.stages.base import KeyedStage, stage
 from celm.data.overlap import NEAR_DUPLICATE_THRESHOLD
 from celm.data.records import Record
+from celm.settings import param
 
 
 @stage
@@ -20,8 +21,10 @@ class Split(KeyedStage, name="split"):
 
     routes = True
 
-    shares: dict[str, float] | None = None  # None: celm.curate.split.DEFAULT_SHARES
-    threshold: float = NEAR_DUPLICATE_THRESHOLD
+    shares: dict[str, float] | None = param(None, "share of each split as NAME=SHARE (repeat), e.g. --share sft=0.6 "
+                                            "--share rm=0.2; default celm.curate.split.DEFAULT_SHARES", "--share")
+    threshold: float = param(NEAR_DUPLICATE_THRESHOLD, "character 3-gram Jaccard at which two items count as one "
+                                                          "(they never cross splits)")
 
     def prepare(self) -> None:
         from celm.curate.split import normalized_shares

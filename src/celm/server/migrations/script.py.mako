@@ -8,10 +8,11 @@ from alembic import op
 import sqlalchemy as sa
 ${imports if imports else ""}
 
-revision = ${repr(up_revision)}
-down_revision = ${repr(down_revision)}
-branch_labels = ${repr(branch_labels)}
-depends_on = ${repr(depends_on)}
+# alembic reads these two; branch labels and dependencies only where there are some
+revision, down_revision = ${repr(up_revision)}, ${repr(down_revision)}
+% if branch_labels or depends_on:
+branch_labels, depends_on = ${repr(branch_labels)}, ${repr(depends_on)}
+% endif
 
 
 def upgrade() -> None:

@@ -8,10 +8,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0001'
-down_revision = None
-branch_labels = None
-depends_on = None
+# alembic reads these two; branch labels and dependencies: none
+revision, down_revision = '0001', None
 
 
 def upgrade() -> None:

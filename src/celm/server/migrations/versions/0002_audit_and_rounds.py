@@ -8,10 +8,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0002'
-down_revision = '0001'
-branch_labels = None
-depends_on = None
+# alembic reads these two; branch labels and dependencies: none
+revision, down_revision = '0002', '0001'
 
 # The database itself refuses to change or remove an audit entry, whatever client writes to it
 # (the ORM refuses too, with a clearer message; these catch raw SQL and bulk statements).

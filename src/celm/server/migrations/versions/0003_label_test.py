@@ -8,10 +8,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0003'
-down_revision = '0002'
-branch_labels = None
-depends_on = None
+# alembic reads these two; branch labels and dependencies: none
+revision, down_revision = '0003', '0002'
 
 
 def upgrade() -> None:

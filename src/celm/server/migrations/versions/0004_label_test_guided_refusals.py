@@ -13,10 +13,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0004'
-down_revision = '0003'
-branch_labels = None
-depends_on = None
+# alembic reads these two; branch labels and dependencies: none
+revision, down_revision = '0004', '0003'
 
 
 def _guided_refusals() -> list[tuple[str, str, str]]:

@@ -18,10 +18,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0005'
-down_revision = '0004'
-branch_labels = None
-depends_on = None
+# alembic reads these two; branch labels and dependencies: none
+revision, down_revision = '0005', '0004'
 
 
 def _name_keys(conn) -> None:
