@@ -74,19 +74,19 @@ def headline_table(metrics) -> Table:
     from celm.evaluate.metrics import HELPFUL_NOTE
     from celm.evaluate.registry import figure, summary
 
-    log = EvalLog.of(metrics)
-    arms = list(log.arms)
-    table = Table(title=f"celm eval · {log.model} · judge {log.judge}", caption=HELPFUL_NOTE)
+    eval_log = EvalLog.of(metrics)
+    arms = list(eval_log.arms)
+    table = Table(title=f"celm eval · {eval_log.model} · judge {eval_log.judge}", caption=HELPFUL_NOTE)
     table.add_column("metric 指标")
     for arm in arms:
         table.add_column("with norms 加规范" if arm == "norms" else "as asked 原始", justify="right")
     table.add_column("n", justify="right")
     # a share the log migration marked unmeasured (a run from before the fourth verdict) shows "–"
-    for row in summary(log.arms[arms[0]]):
-        table.add_row(" ".join(row["title"]), *(_fmt(figure(log.arms[a], row["metric"], row["subset"])) for a in arms),
+    for row in summary(eval_log.arms[arms[0]]):
+        table.add_row(" ".join(row["title"]), *(_fmt(figure(eval_log.arms[a], row["metric"], row["subset"])) for a in arms),
                       "" if row["n"] is None else str(row["n"]))
-    if log.arms[arms[0]].acc_eval_corrected is not None:
-        table.add_row("Acc_eval corrected 校正", *(_fmt(log.arms[a].acc_eval_corrected) for a in arms), "")
+    if eval_log.arms[arms[0]].acc_eval_corrected is not None:
+        table.add_row("Acc_eval corrected 校正", *(_fmt(eval_log.arms[a].acc_eval_corrected) for a in arms), "")
     return table
 
 

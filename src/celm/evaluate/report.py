@@ -73,18 +73,18 @@ def _arm_markdown(arm: str, m: Arm, tax) -> list[str]:
 
 
 def markdown_report(metrics: EvalLog | dict) -> str:
-    log = EvalLog.of(metrics)
+    eval_log = EvalLog.of(metrics)
     tax = get_taxonomy()
-    lines = [f"# celm evaluation: `{log.model}`", "",
-             f"Judge: `{log.judge}` · benchmarks: {', '.join(log.benchmarks)} · {log.items} items", ""]
-    if log.judge_check:
+    lines = [f"# celm evaluation: `{eval_log.model}`", "",
+             f"Judge: `{eval_log.judge}` · benchmarks: {', '.join(eval_log.benchmarks)} · {eval_log.items} items", ""]
+    if eval_log.judge_check:
         from celm.judge.measured import describe
 
-        lines += [f"> **Judge check:** {describe(log.judge_check)}", ""]
-    for arm, m in log.arms.items():
+        lines += [f"> **Judge check:** {describe(eval_log.judge_check)}", ""]
+    for arm, m in eval_log.arms.items():
         lines += _arm_markdown(arm, m, tax)
-    if log.norm_ablation:
-        ab = log.norm_ablation
+    if eval_log.norm_ablation:
+        ab = eval_log.norm_ablation
         lines += ["## Norms in the prompt (paper section 4.3): with minus without, paired", "",
                   f"Acc_eval change: {_diff(ab['overall'])} points (exact McNemar p = {ab['overall']['p_value']:.3g}); "
                   f"refusal share change: {_diff(ab['reject_shift'])} points.", "",
@@ -92,14 +92,14 @@ def markdown_report(metrics: EvalLog | dict) -> str:
         for sid, d in ab["per_scenario"].items():
             lines.append(f"| {sid} | {d['n']} | {_diff(d)} |")
         lines += ["", "`*` the paired difference is significant at 5% (exact McNemar).", ""]
-    if log.compliance:
+    if eval_log.compliance:
         from celm.evaluate.compliance import markdown as compliance_md
 
-        lines += [compliance_md(log.compliance)]
-    if log.human:
+        lines += [compliance_md(eval_log.compliance)]
+    if eval_log.human:
         from celm.evaluate.human import markdown as human_md
 
-        lines += [human_md(log.human)]
+        lines += [human_md(eval_log.human)]
     lines += ["Shares carry exact 95% Clopper–Pearson intervals, differences Newcombe's score intervals; "
               f"(n=…) marks a share over fewer than {SMALL_N} items; ★ marks the China-centric scenarios.", ""]
     return "\n".join(lines)
@@ -126,14 +126,14 @@ def _cards(rows: list[dict], *, with_n: bool = False) -> list[dict]:
 def html_report(metrics: EvalLog | dict, responses: dict[str, list[Response]], judgements: dict[str, list[JudgementRecord]]) -> str:
     from celm.evaluate.html_page import report_environment
 
-    log = EvalLog.of(metrics)
+    eval_log = EvalLog.of(metrics)
     tax = get_taxonomy()
     env = report_environment("celm.evaluate")
     env.globals.update(SMALL_N=SMALL_N, HELPFUL_NOTE=HELPFUL_NOTE, HELPFUL_NOTE_ZH=HELPFUL_NOTE_ZH, shares=over("attacks"))
     template = env.get_template("report.html")
     main = next(x for x in over("attacks", "scenario") if x.breakdown)  # the scenario table's figure
     arms = []
-    for arm, m in log.arms.items():
+    for arm, m in eval_log.arms.items():
         rows = []
         for sid, b in m.per_scenario.items():
             s = tax.scenario(sid)
@@ -149,22 +149,23 @@ def html_report(metrics: EvalLog | dict, responses: dict[str, list[Response]], j
     data = {"scenarios": [{"id": s.id, "zh": s.name_zh, "en": s.name_en} for s in tax.scenarios]}
     from celm.judge.measured import describe
 
-    judge_check = describe(log.judge_check) if log.judge_check else None
-    return template.render(metrics=log, arms=arms, judge_check=judge_check, data_json=json.dumps(data, ensure_ascii=False),
-                           main=main, ablation=log.norm_ablation, human=log.human)
+    judge_check = describe(eval_log.judge_check) if eval_log.judge_check else None
+    return template.render(metrics=eval_log, arms=arms, judge_check=judge_check, data_json=json.dumps(data, ensure_ascii=False),
+                           main=main, ablation=eval_log.norm_ablation, human=eval_log.human)
 
 
 def write_reports(folder: str | Path, metrics: EvalLog | dict, responses, judgements) -> None:
     from celm.data.io import write_text
 
-    run, log = RunFolder(folder), EvalLog.of(metrics)
-    write_text(run.report_md, markdown_report(log))
-    write_text(run.report_html, html_report(log, responses, judgements))
+    run, eval_log = RunFolder(folder), EvalLog.of(metrics)
+    write_text(run.report_md, markdown_report(eval_log))
+    write_text(run.report_html, html_report(eval_log, responses, judgements))
 
 
 def rereport(folder: str | Path) -> dict:
     """Re-render a finished run's reports from its files (no model, no judge); metrics.json's content."""
     run = RunFolder(folder)
-    log = run.log()
-    write_reports(run.path, log, {arm: run.responses(arm) for arm in log.arms}, {arm: run.judgements(arm) for arm in log.arms})
-    return log.to_dict()
+    eval_log = run.log()
+    arms = eval_log.arms
+    write_reports(run.path, eval_log, {arm: run.responses(arm) for arm in arms}, {arm: run.judgements(arm) for arm in arms})
+    return eval_log.to_dict()

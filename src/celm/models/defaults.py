@@ -2,8 +2,9 @@
 
 The chat default is what ``celm eval`` / ``generate`` / ``make demo`` run (a real instruct model,
 extra chat-small). It runs on CTranslate2 int8 when the engine is installed (extra ct2; ``make``
-installs it): about 3x the transformers path's answers/s on 2 cores, at a measured cost in changed
-answers (docs/models.md, "The ct2 engine"). Without it, the same model runs through transformers.
+installs it): 2.5x the transformers path's answers/s on 2 quiet cores, more on busy ones, at a
+measured cost in changed answers (docs/models.md, "The ct2 engine"). Without it, the same model
+runs through transformers.
 ``celm train`` starts from a base model instead, the embedded Gemma; ``celm loop`` from the chat
 default. The probe judge reads hidden states, which only transformers gives.
 """
