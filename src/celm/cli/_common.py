@@ -72,8 +72,8 @@ def config_options(cls: type, skip: tuple[str, ...] = ()) -> list[inspect.Parame
     """A Typer option for each field of a config: its type from the annotation, its help and flags
     from the field's metadata. A dataclass (celm.settings.setting) gives its default to the option.
     A pydantic model (flags in ``json_schema_extra``) gives ``None``, meaning "not set", so that a
-    YAML file read later keeps its value; its help says the model's default instead. Fields the
-    command line cannot express (dicts) are left to the YAML file."""
+    YAML file read later keeps its value; its help says the model's default instead. A mapping
+    field takes ``NAME=VALUE`` pairs; fields of other types (nested models) are left to the YAML file."""
     if not dataclasses.is_dataclass(cls):
         return _model_options(cls, skip)
     hints = typing.get_type_hints(cls)
